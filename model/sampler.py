@@ -1,0 +1,284 @@
+"""Masked-span infill: denoise holes in place against the code on both sides.
+
+The language server needs only::
+
+    engine = model.load(path, device)
+    result = model.infill(engine, prefix, suffix, DecodeSettings(max_tokens=24), cancel=flag)
+
+How a hole is filled:
+
+* the document is laid out as ``piece0 <mask * budget0> piece1 ...``; only the
+  hole positions are ever written (everything else is copied through);
+* each step scores every open position; every position whose confidence exceeds
+  ``threshold`` is committed, and at least ``ceil(open / steps_left)`` are, so a
+  span of B tokens costs at most ``ceil(B * steps_per_token)`` forward passes;
+  decoding stops as soon as all positions are committed;
+* the budget is larger than the answer: the unused tail is denoised to the pad
+  (or EOS) token and dropped, which gives variable length;
+* whitespace-only tokens (newlines, indentation, pad) rank lower when choosing
+  what to commit first (content-first ordering), and an output that collapses to
+  whitespace is retried once with blanks banned at the hole's first position;
+* a cursor inside a word is healed: the prefix's last token is removed and the
+  hole's first token must start with its text, which is then cut from the output;
+* ``cancel()`` is checked before every forward pass;
+* context cache: the first pass computes the context's keys/values, later passes
+  run only the span's tokens against them. With span-isolated attention this is
+  exact; with bidirectional (Dream-style) attention it is Fast-dLLM's
+  approximation, refreshed every ``refresh_every`` steps (0 = never).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+
+from model.checkpoint import Engine
+from model.network import context_cache
+
+
+@dataclass(frozen=True)
+class DecodeSettings:
+    max_tokens: int = 32
+    threshold: float = 0.9
+    max_steps: int | None = None
+    steps_per_token: float = 0.25
+    seed: int = 0
+    temperature: float = 0.0
+    use_cache: bool = True
+    refresh_every: int = 0
+    context_tokens: int = 1024
+    single_line: bool = False
+    allow_empty: bool = True
+    blank_penalty: float = 0.5
+    fixed_length: bool = False  # no pad tail: every budget position gets content
+
+
+@dataclass
+class SpansResult:
+    texts: list[str]
+    token_ids: list[list[int]] = field(default_factory=list)
+    cancelled: bool = False
+    forward_passes: int = 0
+    elapsed_ms: float = 0.0
+
+
+@dataclass
+class InfillResult:
+    text: str
+    token_ids: list[int]
+    cancelled: bool
+    forward_passes: int
+    elapsed_ms: float
+
+
+class _Vocab:
+    """Per-tokenizer token tables: decoded strings, newline and blank ids."""
+
+    def __init__(self, engine: Engine):
+        tok = engine.tokenizer
+        size = max(engine.config.vocab_size, len(tok))
+        self.strings = [tok.decode([i]) if i < len(tok) else "" for i in range(size)]
+        self.newline = torch.tensor([i for i, s in enumerate(self.strings) if "\n" in s])
+        blank = [i for i, s in enumerate(self.strings) if s.strip() == ""]
+        self.blank = torch.zeros(size, dtype=torch.bool)
+        self.blank[blank + [engine.pad_id, engine.eos_id]] = True
+        self._heal: dict[str, torch.Tensor] = {}
+
+    def starting_with(self, text: str) -> torch.Tensor:
+        """Boolean mask of tokens whose text starts with ``text``."""
+        if text not in self._heal:
+            allowed = torch.tensor([s.startswith(text) for s in self.strings])
+            self._heal[text] = allowed
+        return self._heal[text]
+
+
+_VOCABS: dict[int, _Vocab] = {}
+
+
+def vocab_tables(engine: Engine) -> _Vocab:
+    key = id(engine.tokenizer)
+    if key not in _VOCABS:
+        _VOCABS[key] = _Vocab(engine)
+    return _VOCABS[key]
+
+
+def encode(engine: Engine, text: str) -> list[int]:
+    return engine.tokenizer(text, add_special_tokens=False)["input_ids"] if text else []
+
+
+def _heal(engine: Engine, text: str, ids: list[int]) -> str:
+    """Pop the last token if the piece ends mid-word; return its text (the heal)."""
+    if not ids or not text or text[-1].isspace():
+        return ""
+    last = engine.tokenizer.decode([ids[-1]])
+    if not last or not text.endswith(last):
+        return ""
+    ids.pop()
+    return last
+
+
+@dataclass
+class _Canvas:
+    seq: torch.Tensor  # (L,) token ids, mask tokens in the holes
+    holes: list[torch.Tensor]  # positions of each hole
+    heals: list[str]
+
+
+def _layout(engine: Engine, pieces: list[str], budgets: list[int], s: DecodeSettings) -> _Canvas:
+    ids = [encode(engine, p) for p in pieces]
+    heals = [_heal(engine, pieces[i], ids[i]) for i in range(len(budgets))]
+    budgets = [b + (1 if h else 0) for b, h in zip(budgets, heals)]
+    room = max(s.context_tokens - sum(len(x) for x in ids[1:-1]), 16)
+    if len(ids) > 1 and len(ids[0]) + len(ids[-1]) > room:
+        keep_suffix = min(len(ids[-1]), max(room // 4, room - len(ids[0])))
+        ids[-1] = ids[-1][:keep_suffix]
+        ids[0] = ids[0][max(0, len(ids[0]) - (room - keep_suffix)):]
+    if engine.config.logits_shift and not ids[0]:
+        ids[0] = [engine.eos_id]  # position i-1 must exist to predict token i
+    seq, holes = [], []
+    for i, piece in enumerate(ids):
+        seq += piece
+        if i < len(budgets):
+            holes.append(torch.arange(len(seq), len(seq) + budgets[i]))
+            seq += [engine.mask_id] * budgets[i]
+    return _Canvas(torch.tensor(seq), holes, heals)
+
+
+def _constrain(logits, engine, vocab, canvas, s: DecodeSettings, guard: bool):
+    """Ban the mask token (and newlines / pads / blanks where settings ask); heal starts."""
+    logits[:, engine.mask_id] = -math.inf
+    if s.single_line and len(vocab.newline):
+        logits[:, vocab.newline] = -math.inf
+    if s.fixed_length:
+        logits[:, [engine.pad_id, engine.eos_id]] = -math.inf
+    offset = 0
+    for hole, heal in zip(canvas.holes, canvas.heals):
+        if heal:
+            logits[offset, ~vocab.starting_with(heal)] = -math.inf
+        elif guard:
+            logits[offset, vocab.blank] = -math.inf
+        offset += len(hole)
+    return logits
+
+
+def _choose(logits, open_mask, steps_left, vocab, s: DecodeSettings, gen):
+    """Pick (positions, tokens) to commit this step among open span positions."""
+    probs = torch.softmax(logits.float(), dim=-1)
+    if s.temperature > 0:
+        tokens = torch.multinomial(torch.softmax(logits.float() / s.temperature, -1), 1,
+                                   generator=gen)[:, 0]
+    else:
+        tokens = probs.argmax(-1)
+    conf = probs.gather(1, tokens[:, None])[:, 0]
+    rank = torch.where(vocab.blank[tokens], conf * s.blank_penalty, conf)
+    rank = torch.where(open_mask, rank, -1.0)
+    n_open = int(open_mask.sum())
+    n_min = math.ceil(n_open / max(steps_left, 1))
+    chosen = open_mask & (conf > s.threshold)
+    if int(chosen.sum()) < n_min:
+        chosen[rank.topk(n_min).indices] = True
+    return chosen, tokens
+
+
+def _denoise(engine: Engine, canvas: _Canvas, s: DecodeSettings, cancel, guard: bool):
+    """Run the denoising loop; returns (whole sequence | None if cancelled, passes)."""
+    net, dev, vocab = engine.network, engine.device, vocab_tables(engine)
+    seq = canvas.seq.clone()
+    span = torch.cat(canvas.holes)
+    logit_pos = span - 1 if engine.config.logits_shift else span
+    query = torch.unique(torch.cat((span, logit_pos)))  # sorted
+    rows = torch.searchsorted(query, logit_pos)  # logit rows inside a query-only pass
+    region = torch.zeros(len(seq), dtype=torch.bool)
+    region[query] = True
+    ctx = (~region).nonzero()[:, 0]
+    open_mask = torch.ones(len(span), dtype=torch.bool)
+    budget = s.max_steps or max(1, math.ceil(len(span) * s.steps_per_token))
+    gen = torch.Generator().manual_seed(s.seed)
+    cache, passes = None, 0
+    while bool(open_mask.any()):
+        if cancel is not None and cancel():
+            return None, passes
+        ids = seq[None].to(dev)
+        full = cache is None or (s.refresh_every and passes % s.refresh_every == 0)
+        if full or not s.use_cache:
+            logits, kvs = net.run(ids, region=region[None].to(dev),
+                                  logits_at=logit_pos[None].to(dev))
+            cache = context_cache(kvs, ctx.to(dev)) if s.use_cache else None
+        else:
+            logits = net.step(ids[:, query], query[None].to(dev), cache)[:, rows.to(dev)]
+        passes += 1
+        logits = _constrain(logits[0].float().cpu(), engine, vocab, canvas, s, guard)
+        chosen, tokens = _choose(logits, open_mask, budget - passes + 1, vocab, s, gen)
+        seq[span[chosen]] = tokens[chosen]
+        open_mask &= ~chosen
+    return seq, passes
+
+
+def _texts(engine: Engine, canvas: _Canvas, seq: torch.Tensor, s: DecodeSettings):
+    """Decode each hole, dropping pad/EOS and the healed prefix."""
+    texts, ids = [], []
+    for hole, heal in zip(canvas.holes, canvas.heals):
+        toks = [t for t in seq[hole].tolist() if t not in (engine.pad_id, engine.eos_id)]
+        text = engine.tokenizer.decode(toks) if toks else ""
+        text = text[len(heal):] if heal and text.startswith(heal) else text
+        if s.single_line:
+            text = text.split("\n", 1)[0]
+        texts.append(text)
+        ids.append(toks)
+    return texts, ids
+
+
+@torch.inference_mode()
+def infill_spans(engine: Engine, pieces: list[str], budgets: list[int],
+                 settings: DecodeSettings | None = None,
+                 cancel: Callable[[], bool] | None = None) -> SpansResult:
+    """Fill the holes between ``pieces`` (``len(pieces) - 1`` of them) jointly."""
+    s = settings or DecodeSettings()
+    assert len(pieces) == len(budgets) + 1 and all(b > 0 for b in budgets), "one budget per hole"
+    if engine.backend == "diffusion_gemma":
+        from model import gemma_backend
+
+        return gemma_backend.infill_spans(engine, pieces, budgets, s, cancel)
+    t0 = time.perf_counter()
+    canvas = _layout(engine, pieces, budgets, s)
+    seq, passes = _denoise(engine, canvas, s, cancel, guard=False)
+    texts, ids = _texts(engine, canvas, seq, s) if seq is not None else ([], [])
+    if seq is not None and not s.allow_empty and all(not t.strip() for t in texts):
+        seq, more = _denoise(engine, canvas, s, cancel, guard=True)
+        passes += more
+        if seq is not None:
+            texts, ids = _texts(engine, canvas, seq, s)
+    elapsed = (time.perf_counter() - t0) * 1000
+    if seq is None:
+        return SpansResult([""] * len(budgets), [], True, passes, elapsed)
+    return SpansResult(texts, ids, False, passes, elapsed)
+
+
+def infill(engine: Engine, prefix: str, suffix: str, settings: DecodeSettings | None = None,
+           cancel: Callable[[], bool] | None = None) -> InfillResult:
+    """Fill one span of at most ``settings.max_tokens`` tokens between prefix and suffix."""
+    s = settings or DecodeSettings()
+    r = infill_spans(engine, [prefix, suffix], [s.max_tokens], s, cancel)
+    return InfillResult(r.texts[0] if r.texts else "", r.token_ids[0] if r.token_ids else [],
+                        r.cancelled, r.forward_passes, r.elapsed_ms)
+
+
+@torch.inference_mode()
+def token_logprobs(engine: Engine, text: str, max_tokens: int = 2048):
+    """(start_char, end_char, logprob) of each existing token, everything visible."""
+    enc = engine.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+    ids, offsets = enc["input_ids"][:max_tokens], enc["offset_mapping"][:max_tokens]
+    if not ids:
+        return []
+    x = torch.tensor([ids], device=engine.device)
+    logp = torch.log_softmax(engine.network(x)[0].float(), -1).cpu()
+    target = torch.tensor(ids)
+    if engine.config.logits_shift:
+        scores = [0.0] + logp[:-1].gather(1, target[1:, None])[:, 0].tolist()
+    else:
+        scores = logp.gather(1, target[:, None])[:, 0].tolist()
+    return [(a, b, lp) for (a, b), lp in zip(offsets, scores)]

@@ -1,0 +1,140 @@
+"""Sampler properties on a tiny random checkpoint saved in the real format."""
+
+import dataclasses
+import math
+
+import pytest
+import torch
+
+from model import DecodeSettings, infill, infill_spans, load, token_logprobs
+from model.sampler import _denoise, _layout
+from tests.conftest import build_tiny_checkpoint
+
+PREFIX = "def area(width, height):\n    result = width * height\n"
+SUFFIX = "\n    return result\n\n\nprint(area(2, 3))\n"
+
+
+@pytest.fixture(scope="module")
+def engine(tiny_checkpoint):
+    return load(tiny_checkpoint)
+
+
+class Biased(torch.nn.Module):
+    """The real network with a fixed bias added to its logits (steers a random model)."""
+
+    def __init__(self, net, bias):
+        super().__init__()
+        self.net, self.bias, self.config = net, bias, net.config
+
+    def run(self, *args, **kwargs):
+        logits, kvs = self.net.run(*args, **kwargs)
+        return logits + self.bias, kvs
+
+    def step(self, *args):
+        return self.net.step(*args) + self.bias
+
+    def forward(self, *args, **kwargs):
+        return self.net(*args, **kwargs) + self.bias
+
+
+def biased(engine, **token_bias):
+    bias = torch.zeros(engine.config.vocab_size)
+    for token_id, value in token_bias.values():
+        bias[token_id] = value
+    return dataclasses.replace(engine, network=Biased(engine.network, bias))
+
+
+def test_only_masked_positions_change(engine):
+    s = DecodeSettings(max_tokens=12)
+    canvas = _layout(engine, [PREFIX, SUFFIX], [12], s)
+    seq, passes = _denoise(engine, canvas, s, None, guard=False)
+    outside = torch.ones(len(seq), dtype=torch.bool)
+    outside[canvas.holes[0]] = False
+    assert torch.equal(seq[outside], canvas.seq[outside])
+    assert not (seq[canvas.holes[0]] == engine.mask_id).any()
+    assert passes <= math.ceil(12 * s.steps_per_token)
+
+
+def test_parallel_decoding_pass_budget(engine):
+    for budget in (8, 32, 64):
+        r = infill(engine, PREFIX, SUFFIX, DecodeSettings(max_tokens=budget, threshold=1.1))
+        assert r.forward_passes == math.ceil(budget * 0.25)
+
+
+def test_cancel_stops_within_one_step(engine):
+    calls = []
+
+    def cancel():
+        calls.append(1)
+        return len(calls) > 2
+
+    r = infill(engine, PREFIX, SUFFIX, DecodeSettings(max_tokens=64, threshold=1.1), cancel)
+    assert r.cancelled and r.text == ""
+    assert r.forward_passes == 2
+
+
+def test_same_seed_same_output(engine):
+    s = DecodeSettings(max_tokens=16, temperature=1.0, seed=7)
+    a, b = infill(engine, PREFIX, SUFFIX, s), infill(engine, PREFIX, SUFFIX, s)
+    assert a.token_ids == b.token_ids
+    others = {tuple(infill(engine, PREFIX, SUFFIX, dataclasses.replace(s, seed=k)).token_ids)
+              for k in range(4)}
+    assert len(others) > 1  # the seed really drives sampling
+
+
+def test_cache_is_exact_for_span_isolated(engine):
+    s = DecodeSettings(max_tokens=24)
+    cached = infill(engine, PREFIX, SUFFIX, s)
+    plain = infill(engine, PREFIX, SUFFIX, dataclasses.replace(s, use_cache=False))
+    assert cached.token_ids == plain.token_ids and cached.text == plain.text
+
+
+def test_bidirectional_cache_refreshed_every_step_equals_uncached(tmp_path):
+    eng = load(build_tiny_checkpoint(tmp_path, attention="bidirectional", logits_shift=True))
+    s = DecodeSettings(max_tokens=16, refresh_every=1)
+    assert infill(eng, PREFIX, SUFFIX, s).token_ids == \
+        infill(eng, PREFIX, SUFFIX, dataclasses.replace(s, use_cache=False)).token_ids
+    approx = infill(eng, PREFIX, SUFFIX, dataclasses.replace(s, refresh_every=0))
+    assert len(approx.token_ids) <= 16 and not approx.cancelled
+
+
+def test_pad_tail_is_dropped(engine):
+    eng = biased(engine, pad=(engine.pad_id, 30.0))
+    r = infill(eng, PREFIX, SUFFIX, DecodeSettings(max_tokens=16))
+    assert r.text == "" and r.token_ids == []
+
+
+def test_mid_word_cursor_is_healed(engine):
+    ret = engine.tokenizer.convert_tokens_to_ids("return")
+    assert ret is not None and ret != engine.tokenizer.unk_token_id
+    eng = biased(engine, ret=(ret, 25.0), pad=(engine.pad_id, 30.0))
+    r = infill(eng, "def f(x):\n    ret", " x\n", DecodeSettings(max_tokens=4))
+    assert r.text == "urn"  # "ret" + "urn": no duplicated "ret"
+
+
+def test_single_line_has_no_newline(engine):
+    newline = engine.tokenizer.convert_tokens_to_ids("Ċ")
+    eng = biased(engine, nl=(newline, 30.0))
+    r = infill(eng, PREFIX, SUFFIX, DecodeSettings(max_tokens=12, single_line=True))
+    assert "\n" not in r.text and r.text.strip()
+
+
+def test_whitespace_collapse_is_retried(engine):
+    newline = engine.tokenizer.convert_tokens_to_ids("Ċ")
+    eng = biased(engine, nl=(newline, 30.0))
+    collapsed = infill(eng, PREFIX, SUFFIX, DecodeSettings(max_tokens=8))
+    assert collapsed.text.strip() == ""
+    guarded = infill(eng, PREFIX, SUFFIX, DecodeSettings(max_tokens=8, allow_empty=False))
+    assert guarded.text.strip() != ""
+
+
+def test_several_holes_filled_jointly(engine):
+    r = infill_spans(engine, ["a = 1\n", "\nb = 2\n", "\n"], [4, 6], DecodeSettings())
+    assert len(r.texts) == 2 and len(r.token_ids[0]) <= 4 and len(r.token_ids[1]) <= 6
+
+
+def test_token_logprobs_cover_the_text(engine):
+    text = "x = compute(1)\n"
+    scores = token_logprobs(engine, text)
+    assert scores[0][0] == 0 and scores[-1][1] == len(text)
+    assert all(lp <= 0 for _, _, lp in scores)
