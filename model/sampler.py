@@ -79,9 +79,10 @@ class _Vocab:
     """Per-tokenizer token tables: decoded strings, newline and blank ids."""
 
     def __init__(self, engine: Engine):
-        tok = engine.tokenizer
-        size = max(engine.config.vocab_size, len(tok))
-        self.strings = [tok.decode([i]) if i < len(tok) else "" for i in range(size)]
+        tok = engine.tokenizer  # None for random-weight speed benchmarks
+        n = len(tok) if tok is not None else 0
+        size = max(engine.config.vocab_size, n)
+        self.strings = [tok.decode([i]) if i < n else "" for i in range(size)]
         self.newline = torch.tensor([i for i, s in enumerate(self.strings) if "\n" in s])
         blank = [i for i, s in enumerate(self.strings) if s.strip() == ""]
         self.blank = torch.zeros(size, dtype=torch.bool)

@@ -1,0 +1,167 @@
+"""Speed benchmark: forward passes and wall time per generated token, cached vs not.
+
+    python -m model.bench speed [--checkpoint DIR | --preset NAME] [--device cpu|cuda]
+                                [--context 1024] [--spans 8,32,64,128] [--json OUT]
+
+For each span length it denoises one hole of that many tokens against
+``--context`` tokens of real code (random token ids for a random-weight preset)
+three ways, side by side in one run:
+
+* ``one-per-step``: one position committed per forward pass, no cache (the
+  number of passes an autoregressive decoder would need);
+* ``parallel``: the default decoding settings (threshold + at least
+  ``1 / steps_per_token`` positions per pass), no cache;
+* ``parallel+cache``: the same with the context KV cache.
+
+Spans are fixed-length (no pad tail), so generated tokens = span length.
+The JSON's top level carries ``cache_speedup`` (parallel ÷ parallel+cache wall
+time, 32-token span), ``passes_per_token`` (parallel+cache, 32-token span),
+``equal_output`` (cached and uncached tokens identical) and the full table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+import torch
+
+from model.checkpoint import Engine, default_dtype, load, load_tokenizer
+from model.network import Denoiser, preset
+from model.sampler import DecodeSettings, _Canvas, _denoise
+
+DEFAULT_CHECKPOINT = Path(__file__).parent / "weights"
+SAMPLE = Path(__file__).parent.parent / "lsp_server"
+
+
+def random_engine(name: str, device: torch.device, tokenizer_dir: Path | None) -> Engine:
+    """A network of a named shape with random weights (speed only; quality irrelevant)."""
+    dtype = default_dtype(device)
+    cfg = preset(name)
+    with torch.device("meta"):
+        net = Denoiser(cfg)
+    net = net.to_empty(device=device).to(dtype)
+    for p in net.parameters():
+        torch.nn.init.normal_(p, std=0.02)
+    tok = load_tokenizer(tokenizer_dir) if tokenizer_dir else None
+    return Engine(net.eval(), tok, cfg, cfg.mask_token_id, cfg.pad_token_id, cfg.eos_token_id,
+                  device, dtype, Path(f"<random {name}>"))
+
+
+def context_ids(engine: Engine, n: int) -> torch.Tensor:
+    """n tokens of this repository's own Python source, or random ids without a tokenizer."""
+    if engine.tokenizer is None:
+        return torch.randint(3, engine.config.vocab_size, (n,))
+    text = "\n".join(p.read_text() for p in sorted(SAMPLE.rglob("*.py")))
+    ids = engine.tokenizer(text * 4, add_special_tokens=False)["input_ids"]
+    return torch.tensor(ids[:n])
+
+
+def canvas(ctx: torch.Tensor, span: int, mask_id: int) -> _Canvas:
+    """Context split 3:1 around one hole of ``span`` masks."""
+    cut = len(ctx) * 3 // 4
+    seq = torch.cat((ctx[:cut], torch.full((span,), mask_id), ctx[cut:]))
+    return _Canvas(seq, [torch.arange(cut, cut + span)], [""])
+
+
+def timed(engine, cv, settings, repeats):
+    """Median wall ms over repeats (after one warm-up), passes, and the output tokens."""
+    times, seq, passes = [], None, 0
+    for i in range(repeats + 1):
+        if engine.device.type == "cuda":
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        seq, passes = _denoise(engine, cv, settings, None, guard=False)
+        if engine.device.type == "cuda":
+            torch.cuda.synchronize()
+        if i:
+            times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times), passes, seq[cv.holes[0]].tolist()
+
+
+MODES = {
+    "one-per-step": dict(steps_per_token=1.0, threshold=2.0, use_cache=False),
+    "parallel": dict(use_cache=False),
+    "parallel+cache": dict(use_cache=True),
+}
+
+
+def run(engine: Engine, context: int, spans: list[int], repeats: int) -> dict:
+    """The full side-by-side table plus the headline ratios."""
+    ctx = context_ids(engine, context)
+    rows = []
+    for span in spans:
+        cv = canvas(ctx, span, engine.mask_id)
+        outputs = {}
+        for mode, kw in MODES.items():
+            s = DecodeSettings(max_tokens=span, fixed_length=True, **kw)
+            reps = 1 if mode == "one-per-step" and engine.device.type == "cpu" else repeats
+            ms, passes, outputs[mode] = timed(engine, cv, s, reps)
+            rows.append(dict(span=span, mode=mode, ms=round(ms, 2), passes=passes,
+                             passes_per_token=round(passes / span, 4),
+                             tokens_per_s=round(span / ms * 1000, 1),
+                             ms_per_pass=round(ms / passes, 2)))
+        rows[-1]["equal_output"] = outputs["parallel"] == outputs["parallel+cache"]
+    return summarize(rows, engine, context)
+
+
+def summarize(rows: list[dict], engine: Engine, context: int) -> dict:
+    """Top-level figures: cache speedup and passes per token at the 32-token span."""
+    at = {(r["span"], r["mode"]): r for r in rows}
+    ref = 32 if (32, "parallel") in at else rows[0]["span"]
+    return {
+        "cache_speedup": round(at[ref, "parallel"]["ms"] / at[ref, "parallel+cache"]["ms"], 2),
+        "passes_per_token": at[ref, "parallel+cache"]["passes_per_token"],
+        "equal_output": all(r.get("equal_output", True) for r in rows),
+        "reference_span": ref,
+        "context_tokens": context,
+        "device": str(engine.device),
+        "gpu": torch.cuda.get_device_name() if engine.device.type == "cuda" else None,
+        "dtype": str(engine.dtype),
+        "model": str(engine.path),
+        "parameters": sum(p.numel() for p in engine.network.parameters()),
+        "torch_threads": torch.get_num_threads(),
+        "table": rows,
+    }
+
+
+def print_table(result: dict) -> None:
+    print(f"{'span':>5} {'mode':>15} {'ms':>9} {'passes':>7} {'pass/tok':>9} {'tok/s':>8} "
+          f"{'ms/pass':>8}")
+    for r in result["table"]:
+        print(f"{r['span']:>5} {r['mode']:>15} {r['ms']:>9.1f} {r['passes']:>7} "
+              f"{r['passes_per_token']:>9.3f} {r['tokens_per_s']:>8.1f} {r['ms_per_pass']:>8.2f}")
+    print(f"cache_speedup={result['cache_speedup']}  passes_per_token="
+          f"{result['passes_per_token']}  equal_output={result['equal_output']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m model.bench speed")
+    parser.add_argument("--checkpoint", type=Path, default=None)
+    parser.add_argument("--preset", default=None, help="random weights of a named shape")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--context", type=int, default=1024)
+    parser.add_argument("--spans", default="8,32,64,128")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args(argv)
+    device = torch.device(args.device)
+    if args.preset:
+        engine = random_engine(args.preset, device, None)
+    else:
+        ckpt = args.checkpoint or DEFAULT_CHECKPOINT
+        engine = load(ckpt, device) if (ckpt / "config.json").is_file() else \
+            random_engine("small", device, None)
+    result = run(engine, args.context, [int(s) for s in args.spans.split(",")], args.repeats)
+    print_table(result)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    main()
+
