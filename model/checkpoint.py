@@ -155,9 +155,23 @@ def load(path: str | Path, device: str | torch.device = "cpu") -> Engine:
                   device, dtype, path)
 
 
+def shards(state: dict[str, torch.Tensor], max_bytes: int) -> list[dict[str, torch.Tensor]]:
+    """Split a state dict into groups of at most ``max_bytes`` (one tensor may exceed it)."""
+    groups: list[dict[str, torch.Tensor]] = [{}]
+    size = 0
+    for name, tensor in state.items():
+        nbytes = tensor.numel() * tensor.element_size()
+        if groups[-1] and size + nbytes > max_bytes:
+            groups.append({})
+            size = 0
+        groups[-1][name] = tensor
+        size += nbytes
+    return groups
+
+
 def save_checkpoint(network: Denoiser, tokenizer_dir: str | Path, out_dir: str | Path,
-                    dtype: torch.dtype = torch.float16) -> Path:
-    """Write config.json, model.safetensors (``dtype``) and the tokenizer files."""
+                    dtype: torch.dtype = torch.float16, shard_mb: int = 15) -> Path:
+    """Write config.json, model*.safetensors (``dtype``, sharded) and the tokenizer files."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     cfg = dataclasses.asdict(network.config)
@@ -166,7 +180,13 @@ def save_checkpoint(network: Denoiser, tokenizer_dir: str | Path, out_dir: str |
     state = {k: v.detach().to("cpu", dtype).contiguous() for k, v in network.state_dict().items()}
     if network.config.tie_word_embeddings:
         state.pop("lm_head.weight", None)
-    save_file(state, str(out / "model.safetensors"), metadata={"format": "pt"})
+    for old in out.glob("model*.safetensors"):
+        old.unlink()
+    groups = shards(state, shard_mb << 20)
+    for i, group in enumerate(groups, 1):
+        name = "model.safetensors" if len(groups) == 1 else \
+            f"model-{i:05d}-of-{len(groups):05d}.safetensors"
+        save_file(group, str(out / name), metadata={"format": "pt"})
     for name in TOKENIZER_FILES:
         src = Path(tokenizer_dir) / name
         if src.is_file() and src.resolve() != (out / name).resolve():

@@ -48,3 +48,14 @@ def test_pickle_weights_are_never_read(tmp_path):
     (ck / "model.safetensors").rename(ck / "pytorch_model.bin")
     with pytest.raises(FileNotFoundError):
         load(ck)
+
+
+def test_sharded_checkpoint_loads(tmp_path):
+    src = build_tiny_checkpoint(tmp_path / "src")
+    engine = load(src)
+    out = save_checkpoint(engine.network, src, tmp_path / "sharded", shard_mb=0)
+    assert len(list(out.glob("model-*.safetensors"))) > 2
+    again = load(out)
+    ids = torch.randint(3, 500, (1, 8))
+    with torch.no_grad():
+        assert torch.allclose(engine.network(ids), again.network(ids), atol=5e-2)
