@@ -1,0 +1,57 @@
+; Regions for JavaScript (typescript.scm inherits this file).
+
+[
+  (function_declaration)
+  (generator_function_declaration)
+  (method_definition)
+] @function
+(function_declaration body: (statement_block) @function.body)
+(generator_function_declaration body: (statement_block) @function.body)
+(method_definition body: (statement_block) @function.body)
+
+; Named arrow functions and function expressions: `const f = (x) => { ... }`.
+(lexical_declaration
+  (variable_declarator value: [(arrow_function) (function_expression)])) @function
+(variable_declaration
+  (variable_declarator value: [(arrow_function) (function_expression)])) @function
+(variable_declarator
+  value: [
+    (arrow_function body: (statement_block) @function.body)
+    (function_expression body: (statement_block) @function.body)
+  ])
+
+(class_declaration) @class
+(class_declaration body: (class_body) @class.body)
+
+; A doc comment is the run of comments right before a definition.
+((comment)+ @docstring
+  .
+  [
+    (function_declaration)
+    (generator_function_declaration)
+    (method_definition)
+    (class_declaration)
+    (lexical_declaration)
+    (variable_declaration)
+    (export_statement)
+  ])
+
+[
+  (expression_statement)
+  (lexical_declaration)
+  (variable_declaration)
+  (return_statement)
+  (throw_statement)
+  (break_statement)
+  (continue_statement)
+  (if_statement)
+  (for_statement)
+  (for_in_statement)
+  (while_statement)
+  (do_statement)
+  (try_statement)
+  (switch_statement)
+  (import_statement)
+] @statement
+
+(statement_block) @block

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The default model's recipe, as run on one lent H100 (each stage < 10 minutes).
+#   bash model/train_recipe.sh data   RUN BENCH_DIR   # corpus (dedupe + decontaminate) + tokenized data
+#   bash model/train_recipe.sh train  RUN MINUTES [train flags...]   # start or resume training
+#   bash model/train_recipe.sh eval   RUN OUT                  # HumanEval single-line pass@1 on the GPU
+set -euo pipefail
+stage=$1 run=$2
+export PYTHONUNBUFFERED=1 TOKENIZERS_PARALLELISM=true
+case "$stage" in
+  data)
+    python -m model.corpus --out "$run/corpus" --bench "$3"/*.jsonl.gz --workers "$(nproc)"
+    python -m model.train --out "$run/ck" --corpus "$run/corpus/corpus.jsonl" --vocab 8192 \
+      --prepare ;;
+  train)
+    minutes=$3; shift 3
+    if [ -f "$run/ck/resume/train_state.json" ]; then
+      python -m model.train --out "$run/ck" --resume "$run/ck" --minutes "$minutes" "$@"
+    else
+      python -m model.train --out "$run/ck" --minutes "$minutes" --workers $(( $(nproc) - 2 )) "$@"
+    fi ;;
+  eval)
+    python -m model.bench humaneval --checkpoint "$run/ck" --split single --device cuda \
+      --json "$3/humaneval_single.json" ;;
+esac
