@@ -83,25 +83,28 @@ class _Vocab:
         n = len(tok) if tok is not None else 0
         size = max(engine.config.vocab_size, n)
         self.strings = [tok.decode([i]) if i < n else "" for i in range(size)]
-        self.newline = torch.tensor([i for i, s in enumerate(self.strings) if "\n" in s])
+        dev = engine.device
+        newline = [i for i, s in enumerate(self.strings) if "\n" in s]
+        self.newline = torch.tensor(newline, dtype=torch.long, device=dev)
         blank = [i for i, s in enumerate(self.strings) if s.strip() == ""]
-        self.blank = torch.zeros(size, dtype=torch.bool)
+        self.blank = torch.zeros(size, dtype=torch.bool, device=dev)
         self.blank[blank + [engine.pad_id, engine.eos_id]] = True
         self._heal: dict[str, torch.Tensor] = {}
+        self.device = dev
 
     def starting_with(self, text: str) -> torch.Tensor:
         """Boolean mask of tokens whose text starts with ``text``."""
         if text not in self._heal:
-            allowed = torch.tensor([s.startswith(text) for s in self.strings])
+            allowed = torch.tensor([s.startswith(text) for s in self.strings], device=self.device)
             self._heal[text] = allowed
         return self._heal[text]
 
 
-_VOCABS: dict[int, _Vocab] = {}
+_VOCABS: dict[tuple, _Vocab] = {}
 
 
 def vocab_tables(engine: Engine) -> _Vocab:
-    key = id(engine.tokenizer)
+    key = (id(engine.tokenizer), str(engine.device))
     if key not in _VOCABS:
         _VOCABS[key] = _Vocab(engine)
     return _VOCABS[key]
@@ -170,19 +173,20 @@ def _choose(logits, open_mask, steps_left, vocab, s: DecodeSettings, gen):
     """Pick (positions, tokens) to commit this step among open span positions."""
     probs = torch.softmax(logits.float(), dim=-1)
     if s.temperature > 0:
-        tokens = torch.multinomial(torch.softmax(logits.float() / s.temperature, -1), 1,
-                                   generator=gen)[:, 0]
+        tokens = torch.multinomial(torch.softmax(logits.float() / s.temperature, -1).cpu(), 1,
+                                   generator=gen)[:, 0].to(logits.device)
     else:
         tokens = probs.argmax(-1)
     conf = probs.gather(1, tokens[:, None])[:, 0]
     rank = torch.where(vocab.blank[tokens], conf * s.blank_penalty, conf)
+    open_mask = open_mask.to(logits.device)
     rank = torch.where(open_mask, rank, -1.0)
     n_open = int(open_mask.sum())
     n_min = math.ceil(n_open / max(steps_left, 1))
     chosen = open_mask & (conf > s.threshold)
     if int(chosen.sum()) < n_min:
         chosen[rank.topk(n_min).indices] = True
-    return chosen, tokens
+    return chosen.cpu(), tokens.cpu()
 
 
 def _denoise(engine: Engine, canvas: _Canvas, s: DecodeSettings, cancel, guard: bool):
@@ -212,7 +216,7 @@ def _denoise(engine: Engine, canvas: _Canvas, s: DecodeSettings, cancel, guard: 
         else:
             logits = net.step(ids[:, query], query[None].to(dev), cache)[:, rows.to(dev)]
         passes += 1
-        logits = _constrain(logits[0].float().cpu(), engine, vocab, canvas, s, guard)
+        logits = _constrain(logits[0].float(), engine, vocab, canvas, s, guard)
         chosen, tokens = _choose(logits, open_mask, budget - passes + 1, vocab, s, gen)
         seq[span[chosen]] = tokens[chosen]
         open_mask &= ~chosen

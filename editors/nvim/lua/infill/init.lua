@@ -1,0 +1,155 @@
+--- infill.nvim: client for infill-lsp (inline completion, fix function, insert docstring).
+local config = require('infill.config')
+local status = require('infill.status')
+local actions = require('infill.actions')
+local inline = require('infill.inline')
+local api = vim.api
+
+local M = {}
+
+--- Whether Neovim draws inline completion itself (0.12+).
+local function builtin_inline()
+  return vim.lsp.inline_completion ~= nil
+end
+
+--- Assigned, not merged: `setup()` owns this config, so calling it again leaves no stale keys.
+--- (`lsp/infill.lua` on 'runtimepath' and `vim.lsp.config('*', ...)` still apply on top.)
+---@param opts infill.Options
+local function register_server(opts)
+  vim.lsp.config[status.CLIENT_NAME] = {
+    cmd = opts.cmd,
+    filetypes = opts.filetypes,
+    root_markers = opts.root_markers,
+    init_options = opts.init_options,
+    settings = opts.settings,
+    capabilities = {
+      textDocument = { inlineCompletion = { dynamicRegistration = false } },
+    },
+    handlers = { ['infill/status'] = status.on_status },
+  }
+  vim.lsp.enable(status.CLIENT_NAME)
+end
+
+--- Buffer-local insert-mode keys for a buffer the server attached to.
+---@param buf integer
+---@param keys infill.Keymaps
+local function map_keys(buf, keys)
+  local function map(lhs, rhs, desc, expr)
+    if lhs then
+      vim.keymap.set('i', lhs, rhs, { buffer = buf, desc = desc, expr = expr })
+    end
+  end
+  local accept = keys.accept
+  if builtin_inline() then
+    map(accept, function()
+      if not vim.lsp.inline_completion.get() then
+        return accept
+      end
+    end, 'infill: accept suggestion', true)
+    local ic = vim.lsp.inline_completion
+    local select = ic.select or ic.jump -- named `jump` in early 0.12 builds
+    map(keys.next, function()
+      select({ count = 1 })
+    end, 'infill: next suggestion')
+    map(keys.prev, function()
+      select({ count = -1 })
+    end, 'infill: previous suggestion')
+    return
+  end
+  -- An expr mapping only looks; the edit itself runs from <Cmd>, outside the textlock.
+  map(accept, function()
+    return inline.visible() and '<Cmd>lua require("infill").accept()<CR>' or accept
+  end, 'infill: accept suggestion', true)
+  map(keys.dismiss, function()
+    return inline.visible() and '<Cmd>lua require("infill").dismiss()<CR>' or keys.dismiss
+  end, 'infill: dismiss suggestion', true)
+  map(keys.suggest, function()
+    inline.request('invoked')
+  end, 'infill: suggest now')
+  map(keys.next, function()
+    inline.cycle(1)
+  end, 'infill: next suggestion')
+  map(keys.prev, function()
+    inline.cycle(-1)
+  end, 'infill: previous suggestion')
+end
+
+---@param group integer
+---@param opts infill.Options
+local function on_attach(group, opts)
+  api.nvim_create_autocmd('LspAttach', {
+    group = group,
+    callback = function(ev)
+      local client = vim.lsp.get_client_by_id(ev.data.client_id)
+      if not client or client.name ~= status.CLIENT_NAME then
+        return
+      end
+      if builtin_inline() and opts.inline.enabled then
+        vim.lsp.inline_completion.enable(true, { bufnr = ev.buf })
+      end
+      map_keys(ev.buf, opts.keymaps)
+    end,
+  })
+  api.nvim_create_autocmd('LspDetach', {
+    group = group,
+    callback = function(ev)
+      local client = vim.lsp.get_client_by_id(ev.data.client_id)
+      if client and client.name == status.CLIENT_NAME then
+        status.forget(client.id)
+      end
+    end,
+  })
+end
+
+local function create_commands()
+  local cmd = api.nvim_create_user_command
+  cmd(
+    'InfillFixFunction',
+    actions.fix_function,
+    { desc = 'infill: fix the function at the cursor' }
+  )
+  cmd('InfillDocstring', actions.docstring, { desc = 'infill: insert a docstring at the cursor' })
+  cmd('InfillStatus', function()
+    local text = status.text()
+    vim.notify(text ~= '' and text or 'infill: no client', vim.log.levels.INFO)
+  end, { desc = 'infill: show the server status' })
+end
+
+--- Configure and enable the server. Safe to call again: options are merged over the defaults.
+---@param opts? table see |infill-config|
+function M.setup(opts)
+  local options = config.merge(opts)
+  local group = api.nvim_create_augroup('infill', { clear = true })
+  register_server(options)
+  api.nvim_create_autocmd('LspProgress', { group = group, callback = status.on_progress })
+  on_attach(group, options)
+  if not builtin_inline() then
+    inline.attach(group)
+  end
+  create_commands()
+end
+
+--- Accept the shown suggestion; false when none is shown (0.11 ghost text).
+---@return boolean
+function M.accept()
+  if builtin_inline() then
+    return vim.lsp.inline_completion.get() or false
+  end
+  return inline.accept()
+end
+
+--- Hide the shown suggestion.
+function M.dismiss()
+  inline.stop()
+end
+
+--- Statusline component: "infill: ready", "infill: loading 40%", or "".
+---@return string
+function M.status()
+  return status.text()
+end
+
+M.fix_function = actions.fix_function
+M.docstring = actions.docstring
+
+return M

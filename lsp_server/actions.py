@@ -1,0 +1,332 @@
+"""The plain logic behind the features: what to mask, how to ask the model, which edits result.
+
+Each action has two halves. ``*_request`` runs on the event loop: it reads one immutable
+``Document`` version (tree-sitter only, milliseconds) and returns a frozen request. ``run_*`` runs
+on the scheduler's worker thread with the engine and returns text or ``TextEdit`` lists; it touches
+only the request, never the live document store.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from lsprotocol import types
+
+from lsp_server import regions
+from lsp_server.config import ServerConfig
+from lsp_server.documents import Document
+from lsp_server.edits import char_range, replace_span
+from lsp_server.inline_plan import InlinePlan, plan
+
+Cancel = Callable[[], bool]
+CHARS_PER_TOKEN = 6  # generous: context is cut by characters before the sampler cuts by tokens
+_WORD_BEFORE = re.compile(r"\w+$")
+
+
+def decode_settings(cfg: ServerConfig, max_tokens: int, single_line: bool, allow_empty: bool):
+    """The sampler's settings for one request, from the server config."""
+    from model import DecodeSettings  # torch loads on the worker thread, not at import
+
+    return DecodeSettings(
+        max_tokens=max(1, min(max_tokens, cfg.max_span_tokens)),
+        threshold=cfg.threshold,
+        steps_per_token=cfg.steps_per_token,
+        context_tokens=cfg.context_tokens,
+        single_line=single_line,
+        allow_empty=allow_empty,
+    )
+
+
+def _context(cfg: ServerConfig, before: str, after: str) -> tuple[str, str]:
+    """Cut the text around a span to the context window (in characters, generously)."""
+    keep = cfg.context_tokens * CHARS_PER_TOKEN
+    return before[-keep:], after[:keep]
+
+
+def _line_start(doc: Document, row: int) -> int:
+    return doc.offset_at(row, 0)
+
+
+def _line_end(doc: Document, row: int) -> int:
+    return _line_start(doc, row) + len(doc.line_text(row))
+
+
+def _next_line_start(doc: Document, row: int) -> int:
+    start = _line_start(doc, row + 1)
+    return start if start > _line_end(doc, row) else len(doc.text)
+
+
+# -- inline completion -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InlineRequest:
+    """An inline completion at the cursor: model inputs and the length plan."""
+
+    doc: Document
+    offset: int  # cursor, char offset
+    prefix: str
+    suffix: str
+    plan: InlinePlan
+
+
+def inline_request(doc: Document, line: int, character: int, cfg: ServerConfig) -> InlineRequest:
+    """Plan an inline completion at an LSP position (clamped into the document)."""
+    offset = doc.offset_at(line, character)
+    row, _ = doc.position_at(offset)
+    byte_col = doc.byte_at(offset) - doc.byte_at(_line_start(doc, row))
+    inline = plan(doc.language, doc.tree, doc.source, row, byte_col,
+                  cfg.line_tokens, cfg.block_tokens)
+    prefix, suffix = _context(cfg, doc.text[:offset], doc.text[offset:])
+    return InlineRequest(doc, offset, prefix, suffix, inline)
+
+
+def run_inline(engine, req: InlineRequest, cfg: ServerConfig, cancel: Cancel) -> str | None:
+    """Denoise the span at the cursor; the cleaned text to insert, or None."""
+    from model import infill
+
+    settings = decode_settings(cfg, req.plan.max_tokens, req.plan.single_line, allow_empty=False)
+    result = infill(engine, req.prefix, req.suffix, settings, cancel=cancel)
+    return None if result.cancelled else clean_inline(req, result.text)
+
+
+def clean_inline(req: InlineRequest, raw: str) -> str | None:
+    """Trim the model's text so nothing already after the cursor is inserted twice."""
+    following = req.doc.text[req.offset :]
+    rest_of_line, _, after = following.partition("\n")
+    if req.plan.single_line:
+        text = raw.split("\n", 1)[0].rstrip()
+        text = text[: len(text) - _overlap(text, rest_of_line.rstrip())]
+    else:
+        text = _drop_repeated_lines(raw.rstrip(), after.split("\n"))
+        if rest_of_line.strip():  # a block typed mid-line: never repeat the line's tail
+            text = text[: len(text) - _overlap(text, rest_of_line.rstrip())]
+    return text if text.strip() else None
+
+
+def _overlap(text: str, following: str) -> int:
+    """Length of the longest tail of ``text`` that is a head of ``following``."""
+    for k in range(min(len(text), len(following)), 0, -1):
+        if text.endswith(following[:k]):
+            return k
+    return 0
+
+
+def _drop_repeated_lines(text: str, next_lines: list[str]) -> str:
+    """Drop trailing lines of ``text`` that repeat the lines after the cursor's line."""
+    lines = text.split("\n")
+    for k in range(min(len(lines) - 1, len(next_lines)), 0, -1):
+        if [line.rstrip() for line in lines[-k:]] == [line.rstrip() for line in next_lines[:k]]:
+            return "\n".join(lines[:-k]).rstrip()
+    return text
+
+
+def completion_edit(req: InlineRequest, text: str) -> tuple[types.Range, str]:
+    """A completion item's edit: it replaces the word before the cursor so clients filter on it."""
+    row = req.doc.position_at(req.offset)[0]
+    word = _WORD_BEFORE.search(req.doc.text[_line_start(req.doc, row) : req.offset])
+    start = req.offset - (len(word.group()) if word else 0)
+    return char_range(req.doc, start, req.offset), req.doc.text[start : req.offset] + text
+
+
+# -- fix this function -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FixRequest:
+    """A function to repair: its rows, the rows flagged so far, and the rows that may change."""
+
+    doc: Document
+    first_row: int
+    last_row: int
+    flagged: tuple[int, ...]  # empty: the model picks the least likely lines
+    candidates: tuple[int, ...]  # body rows with content (what the model may pick)
+
+
+def function_rows(doc: Document, line: int, character: int) -> tuple[int, int, int] | None:
+    """(first row, body's first row, last row) of the function around a position."""
+    offset = doc.offset_at(line, character)
+    if doc.tree is None or doc.language not in regions.LANGUAGES:
+        row = doc.position_at(offset)[0]
+        first, last = regions.fallback_block(doc.source, row)
+        return (first, first + 1 if last > first else first, last) if doc.text.strip() else None
+    func = regions.enclosing(doc.language, doc.tree, doc.byte_at(offset), "function")
+    if func is None:
+        return None
+    bodies = regions.captures(doc.language, doc.tree, {"function.body"},
+                              (func.start_byte, func.end_byte))
+    body_row = next((b.start_point[0] for b in bodies if b.start_byte >= func.start_byte),
+                    func.start_point[0])
+    return func.start_point[0], body_row, func.end_point[0]
+
+
+def fix_request(doc: Document, line: int, character: int,
+                diagnostic_rows: list[int] | None = None) -> FixRequest | None:
+    """What "Fix this function" would mask: diagnostics, else syntax errors, else the model."""
+    rows = function_rows(doc, line, character)
+    if rows is None:
+        return None
+    first, body, last = rows
+    inside = range(first, last + 1)
+    flagged = sorted({r for r in diagnostic_rows or [] if r in inside})
+    if not flagged and doc.tree is not None:
+        start, end = doc.byte_at(_line_start(doc, first)), doc.byte_at(_line_end(doc, last))
+        flagged = [r for r in regions.error_rows(doc.tree, start, end) if r in inside]
+    candidates = [r for r in range(max(body, first + 1), last + 1) if doc.line_text(r).strip()]
+    if not candidates:
+        candidates = [r for r in inside if doc.line_text(r).strip()]
+    return FixRequest(doc, first, last, tuple(flagged), tuple(candidates))
+
+
+def least_likely_rows(text: str, first_row: int, candidates: tuple[int, ...],
+                      scores: list[tuple[int, int, float]]) -> list[int]:
+    """The candidate rows whose tokens the model finds least likely (mean log-probability).
+
+    ``text`` starts at ``first_row``; ``scores`` are ``token_logprobs(engine, text)``.
+    """
+    per_row: dict[int, list[float]] = {}
+    for start, end, logprob in scores:
+        token = text[start:end]
+        if token.strip():
+            content = start + len(token) - len(token.lstrip())
+            per_row.setdefault(first_row + text.count("\n", 0, content), []).append(logprob)
+    means = {r: sum(per_row[r]) / len(per_row[r]) for r in candidates if r in per_row}
+    k = min(3, 1 + len(means) // 8)
+    return sorted(sorted(means, key=means.__getitem__)[:k])
+
+
+def row_groups(rows: list[int]) -> list[tuple[int, int]]:
+    """Contiguous runs of rows as (first, last) pairs."""
+    groups: list[tuple[int, int]] = []
+    for row in sorted(set(rows)):
+        if groups and row == groups[-1][1] + 1:
+            groups[-1] = (groups[-1][0], row)
+        else:
+            groups.append((row, row))
+    return groups
+
+
+def _hole(doc: Document, group: tuple[int, int]) -> tuple[int, int]:
+    """Char span a line group's hole covers: from the first line's indentation to the last end."""
+    start = _line_start(doc, group[0])
+    first = doc.line_text(group[0])
+    return start + len(first) - len(first.lstrip()), _line_end(doc, group[1])
+
+
+def run_fix(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel
+            ) -> list[types.TextEdit] | None:
+    """Denoise the flagged lines jointly (one hole per line group); edits of changed lines."""
+    from model import infill_spans, token_logprobs
+
+    doc = req.doc
+    rows = list(req.flagged)
+    if not rows:
+        if not req.candidates:
+            return None
+        text = doc.text[_line_start(doc, req.first_row) : _line_end(doc, req.last_row)]
+        rows = least_likely_rows(text, req.first_row, req.candidates,
+                                 token_logprobs(engine, text))
+    if not rows or cancel():
+        return None
+    groups = row_groups(rows)
+    holes = [_hole(doc, g) for g in groups]
+    bounds = [0, *(edge for hole in holes for edge in hole), len(doc.text)]
+    pieces = [doc.text[bounds[i] : bounds[i + 1]] for i in range(0, len(bounds), 2)]
+    pieces[0], pieces[-1] = _context(cfg, pieces[0], pieces[-1])
+    budgets = [_budget(engine, doc.text[a:b], cfg) for a, b in holes]
+    single = all(first == last for first, last in groups)
+    settings = decode_settings(cfg, max(budgets), single, allow_empty=True)
+    result = infill_spans(engine, pieces, budgets, settings, cancel=cancel)
+    if result.cancelled:
+        return None
+    edits = [edit for group, hole, text in zip(groups, holes, result.texts)
+             for edit in _group_edits(doc, group, hole, text)]
+    return edits or None
+
+
+def _budget(engine, text: str, cfg: ServerConfig) -> int:
+    """Mask budget for a hole: the original's token length plus slack."""
+    n = len(engine.tokenizer(text, add_special_tokens=False)["input_ids"])
+    return max(1, min(n + max(4, n // 2), cfg.max_span_tokens))
+
+
+def _group_edits(doc: Document, group: tuple[int, int], hole: tuple[int, int],
+                 text: str) -> list[types.TextEdit]:
+    """Edits for one line group: its changed lines, or the lines removed when the fill is blank."""
+    start = _line_start(doc, group[0])
+    if not text.strip():
+        return replace_span(doc, start, _next_line_start(doc, group[1]), "")
+    new = doc.text[start : hole[0]] + text.rstrip()
+    return replace_span(doc, start, hole[1], new, by_lines=True)
+
+
+# -- insert docstring --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DocstringRequest:
+    """Where a docstring goes and the template around its hole."""
+
+    doc: Document
+    insert: int  # char offset of the line the docstring is inserted before
+    opening: str  # template text before the hole, indentation included
+    closing: str  # template text after the hole, final newline included
+    marks: str  # characters to strip from the model's text (quotes, comment leaders)
+
+
+def docstring_request(doc: Document, line: int, character: int) -> DocstringRequest | None:
+    """The docstring slot of the innermost function/class around a position, if it has none."""
+    if doc.tree is None or doc.language not in regions.LANGUAGES:
+        return None
+    offset = doc.offset_at(line, character)
+    owner = regions.enclosing(doc.language, doc.tree, doc.byte_at(offset), {"function", "class"})
+    if owner is None:
+        return None
+    slot = regions.docstring_slot(doc.language, doc.tree, doc.source, owner)
+    if slot is None or slot.existing is not None:
+        return None
+    indent, style = slot.indent, slot.style
+    if style == '"""' and doc.text.count("'''") > doc.text.count('"""'):
+        style = "'''"  # follow the file's own quote style
+    opening, closing = {
+        "/**": (f"{indent}/**\n{indent} * ", f"\n{indent} */\n"),
+        "//": (f"{indent}// ", "\n"),
+        "///": (f"{indent}/// ", "\n"),
+    }.get(style, (f"{indent}{style}", f"{style}\n"))
+    return DocstringRequest(doc, doc.char_at_byte(slot.insert_byte), opening, closing,
+                            marks=style + " *")
+
+
+def run_docstring(engine, req: DocstringRequest, cfg: ServerConfig, cancel: Cancel
+                  ) -> list[types.TextEdit] | None:
+    """Denoise a one-line docstring against the signature and body; the insertion edit.
+
+    The hole is the whole docstring line, delimiters included (the model was trained on
+    whole docstrings); its summary is then put back into the file's own template.
+    """
+    from model import infill_spans
+
+    before, after = _context(cfg, req.doc.text[: req.insert], req.doc.text[req.insert :])
+    indent = req.opening[: len(req.opening) - len(req.opening.lstrip())]
+    settings = decode_settings(cfg, cfg.line_tokens, single_line=True, allow_empty=False)
+    result = infill_spans(engine, [before + indent, "\n" + after],
+                          [settings.max_tokens], settings, cancel=cancel)
+    if result.cancelled:
+        return None
+    summary = docstring_text(result.texts[0], req.marks)
+    if summary is None:
+        return None
+    return replace_span(req.doc, req.insert, req.insert, req.opening + summary + req.closing)
+
+
+def docstring_text(raw: str, marks: str) -> str | None:
+    """The first string or comment the model wrote, without delimiters; None if nothing is left."""
+    text = raw.strip()
+    for quote in ('"""', "'''", '"', "'"):
+        if text.startswith(quote):
+            text = text[len(quote):].split(quote, 1)[0]
+            break
+    text = text.split("*/", 1)[0].strip().strip(marks + "/").strip()
+    return text or None

@@ -1,0 +1,98 @@
+"""Server settings: one msgspec Struct tree decoded from camelCase keys.
+
+Layers, lowest first: defaults, ``initializationOptions``, ``workspace/didChangeConfiguration``
+(``settings.infill`` or the whole settings object). ``None`` values mean "unset".
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+# The shipped checkpoint: package data of the sibling ``model`` package (not imported here,
+# importing it pulls in torch).
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "model" / "weights"
+
+Fraction = Annotated[float, msgspec.Meta(gt=0.0, le=1.0)]
+Tokens = Annotated[int, msgspec.Meta(ge=1, le=4096)]
+
+
+class Features(msgspec.Struct, rename="camel", forbid_unknown_fields=False):
+    """Enable flags, one per LSP feature."""
+
+    inline_completion: bool = True
+    completion: bool = True
+    fix_function: bool = True
+    docstring: bool = True
+
+
+class ServerConfig(msgspec.Struct, rename="camel", forbid_unknown_fields=False):
+    """Everything the server reads from the client's settings."""
+
+    model_path: str = str(DEFAULT_MODEL_PATH)
+    device: Annotated[str, msgspec.Meta(pattern=r"^(cpu|auto|mps|cuda(:\d+)?)$")] = "cpu"
+    threshold: Fraction = 0.9
+    steps_per_token: Fraction = 0.25
+    max_span_tokens: Tokens = 128
+    line_tokens: Tokens = 24
+    block_tokens: Tokens = 64
+    context_tokens: Annotated[int, msgspec.Meta(ge=16, le=32768)] = 1024
+    debounce_ms: Annotated[int, msgspec.Meta(ge=0, le=5000)] = 75
+    log_level: Literal["debug", "info", "warning", "error"] | None = None  # None: --log-level
+    features: Features = msgspec.field(default_factory=Features)
+
+    def __post_init__(self) -> None:
+        if not self.model_path:
+            self.model_path = str(DEFAULT_MODEL_PATH)
+        self.model_path = str(Path(self.model_path).expanduser())
+
+    def model_key(self) -> tuple[str, str]:
+        """What identifies the resident model: changing it means a reload."""
+        return (self.model_path, self.device)
+
+
+class ConfigError(ValueError):
+    """Settings that do not decode; the message names the bad field."""
+
+
+def settings_section(settings: Any) -> Any:
+    """The ``infill`` section of a didChangeConfiguration payload, else the whole object."""
+    if isinstance(settings, dict) and isinstance(settings.get("infill"), dict):
+        return settings["infill"]
+    return settings
+
+
+def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Deep-merge ``override`` over ``base``; ``None`` values in ``override`` are unset."""
+    out = dict(base)
+    for key, value in override.items():
+        if value is None:
+            continue
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def decode(*layers: Any) -> ServerConfig:
+    """Decode settings layers (lowest first) into a ServerConfig or raise ConfigError."""
+    merged: dict[str, Any] = {}
+    for layer in layers:
+        if layer is None:
+            continue
+        if not isinstance(layer, dict):
+            raise ConfigError(f"Expected `object`, got `{type(layer).__name__}` - at `$`")
+        merged = merge(merged, layer)
+    known = {f.encode_name for f in msgspec.structs.fields(ServerConfig)}
+    if unknown := sorted(set(merged) - known):
+        log.warning("ignoring unknown settings: %s", ", ".join(unknown))
+    try:
+        return msgspec.convert(merged, ServerConfig)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(str(exc)) from None

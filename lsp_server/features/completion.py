@@ -1,0 +1,33 @@
+"""``textDocument/completion``: the inline infill as one completion item, for older clients."""
+
+from __future__ import annotations
+
+from lsprotocol import types
+
+from lsp_server import actions
+from lsp_server.features.inline_completion import infill_at
+from lsp_server.server import InfillServer, server
+
+
+@server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions())
+async def completion(ls: InfillServer, params: types.CompletionParams
+                     ) -> types.CompletionList | None:
+    """One item whose textEdit is the infill (replacing the word typed so far)."""
+    if not ls.config.features.completion:
+        return None
+    found = await infill_at(ls, params.text_document.uri, params.position, automatic=True)
+    if found is None:
+        return None
+    req, text = found
+    rng, new_text = actions.completion_edit(req, text)
+    first_line = new_text.split("\n", 1)[0]
+    item = types.CompletionItem(
+        label=first_line + ("…" if "\n" in new_text else ""),
+        kind=types.CompletionItemKind.Snippet,
+        detail="infill",
+        filter_text=new_text,
+        text_edit=types.TextEdit(range=rng, new_text=new_text),
+        insert_text_format=types.InsertTextFormat.PlainText,
+        sort_text="0",
+    )
+    return types.CompletionList(is_incomplete=True, items=[item])

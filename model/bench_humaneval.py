@@ -1,0 +1,254 @@
+"""Execution-based HumanEval infilling benchmark: `python -m model.bench humaneval`."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import gzip
+import json
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+from model.execution import run_program
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DATA_DIR = REPO_ROOT.parent / "shared" / "benchmarks" / "humaneval-infilling"
+SPLIT_FILES = {
+    "single": "HumanEval-SingleLineInfilling.jsonl.gz",
+    "multi": "HumanEval-MultiLineInfilling.jsonl.gz",
+}
+# (threshold, steps_per_token), fast to slow.
+DIAL = ((0.5, 0.125), (0.7, 0.25), (0.9, 0.5), (0.98, 1.0))
+EXEC_WORKERS = 2
+
+
+@dataclasses.dataclass
+class Score:
+    """Per-variant tallies: passes, exact matches and model time."""
+
+    passed: list[Future] = dataclasses.field(default_factory=list)
+    exact: list[bool] = dataclasses.field(default_factory=list)
+    latency_ms: list[float] = dataclasses.field(default_factory=list)
+
+    def summary(self) -> dict:
+        """pass@1, exact_match, n and mean model latency over the tasks seen."""
+        n = len(self.exact)
+        passes = sum(f.result().passed for f in self.passed)
+        return {
+            "pass@1": passes / n if n else 0.0,
+            "exact_match": sum(self.exact) / n if n else 0.0,
+            "n": n,
+            "mean_latency_ms": sum(self.latency_ms) / n if n else 0.0,
+        }
+
+
+def load_tasks(path: Path, limit: int | None = None) -> list[dict]:
+    """Read a HumanEval-infilling .jsonl.gz; `limit` keeps every k-th task (deterministic)."""
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        tasks = [json.loads(line) for line in f if line.strip()]
+    if limit and limit < len(tasks):
+        tasks = tasks[:: len(tasks) // limit][:limit]
+    return tasks
+
+
+def program(task: dict, completion: str) -> str:
+    """The program whose clean exit means `completion` passes `task`."""
+    body = task["prompt"] + completion + task["suffix"]
+    return body + "\n" + task["test"] + "\ncheck(" + task["entry_point"] + ")\n"
+
+
+def normalize(text: str) -> str:
+    """The missing lines end with a newline; add it when the model stopped short."""
+    return text if text.endswith("\n") else text + "\n"
+
+
+def exact_match(completion: str, canonical: str) -> bool:
+    """Same lines as the canonical solution, ignoring trailing whitespace."""
+
+    def lines(text: str) -> list[str]:
+        return [line.rstrip() for line in text.rstrip().splitlines()]
+
+    return lines(completion) == lines(canonical)
+
+
+def planned(task: dict, base):
+    """Settings from the product's own length policy, cursor on an empty line before the suffix."""
+    from lsp_server.inline_plan import plan
+    from lsp_server.regions import parse
+
+    source = (task["prompt"] + "\n" + task["suffix"]).encode("utf-8")
+    row = task["prompt"].count("\n")  # the prompt ends with "\n": this row is the empty line
+    p = plan("python", parse("python", source), source, row, 0)
+    return dataclasses.replace(base, max_tokens=p.max_tokens, single_line=p.single_line)
+
+
+def oracle(engine, task: dict, settings):
+    """The canonical solution's exact token count as the budget, with no pad tail."""
+    from model.sampler import encode
+
+    n = len(encode(engine, task["canonical_solution"]))
+    return dataclasses.replace(settings, max_tokens=n, fixed_length=True)
+
+
+def run_tasks(
+    engine,
+    tasks: Sequence[dict],
+    base,
+    variants: dict[str, Callable[[dict, object], object]],
+    pool: ThreadPoolExecutor,
+) -> dict[str, dict]:
+    """Infill each task once per variant; sandboxed execution overlaps the next inference."""
+    from model import infill
+
+    scores = {name: Score() for name in variants}
+    for task in tasks:
+        plan_settings = planned(task, base)
+        for name, adjust in variants.items():
+            res = infill(engine, task["prompt"], task["suffix"], adjust(task, plan_settings))
+            completion = normalize(res.text)
+            score = scores[name]
+            score.passed.append(pool.submit(run_program, program(task, completion)))
+            score.exact.append(exact_match(completion, task["canonical_solution"]))
+            score.latency_ms.append(res.elapsed_ms)
+    return {name: score.summary() for name, score in scores.items()}
+
+
+def _as_planned(task: dict, settings):
+    """The headline variant: the inline plan's settings unchanged."""
+    return settings
+
+
+def run_dial(engine, tasks: Sequence[dict], base, pool: ThreadPoolExecutor) -> list[dict]:
+    """pass@1 and latency across a few (threshold, steps_per_token) settings, fast to slow."""
+    points = []
+    for threshold, spt in DIAL:
+        dialed = dataclasses.replace(base, threshold=threshold, steps_per_token=spt)
+        s = run_tasks(engine, tasks, dialed, {"dial": _as_planned}, pool)["dial"]
+        points.append(
+            {
+                "threshold": threshold,
+                "steps_per_token": spt,
+                "pass@1": s["pass@1"],
+                "mean_latency_ms": s["mean_latency_ms"],
+            }
+        )
+    return points
+
+
+def plot_dial(points: Sequence[dict], title: str, path: Path) -> None:
+    """pass@1 against mean model latency, one labelled point per dial setting."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    xs = [p["mean_latency_ms"] for p in points]
+    ys = [p["pass@1"] for p in points]
+    ax.plot(xs, ys, marker="o")
+    for p, x, y in zip(points, xs, ys, strict=True):
+        ax.annotate(
+            f"t={p['threshold']} spt={p['steps_per_token']}",
+            (x, y),
+            fontsize=8,
+            textcoords="offset points",
+            xytext=(4, 4),
+        )
+    ax.set_ylim(0, max(ys) * 1.2 or 1.0)
+    ax.set(xlabel="mean model latency per task (ms)", ylabel="pass@1", title=title)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def format_table(metrics: dict) -> str:
+    """A compact text table of the headline, the oracle line and the dial."""
+    rows = [("inline_plan", metrics["pass@1"], metrics["exact_match"], metrics["mean_latency_ms"])]
+    if metrics.get("oracle"):
+        o = metrics["oracle"]
+        rows.append(("oracle length", o["pass@1"], o["exact_match"], None))
+    for d in metrics.get("dial", []):
+        rows.append(
+            (
+                f"t={d['threshold']} spt={d['steps_per_token']}",
+                d["pass@1"],
+                None,
+                d["mean_latency_ms"],
+            )
+        )
+    head = f"humaneval {metrics['split']}  n={metrics['n']}  checkpoint={metrics['checkpoint']}"
+    lines = [head, f"{'variant':<22}{'pass@1':>8}{'exact':>8}{'ms/task':>10}"]
+    for name, p, e, ms in rows:
+        e_s = f"{e:8.3f}" if e is not None else f"{'':>8}"
+        ms_s = f"{ms:10.1f}" if ms is not None else f"{'':>10}"
+        lines.append(f"{name:<22}{p:8.3f}{e_s}{ms_s}")
+    return "\n".join(lines)
+
+
+def main(
+    checkpoint: str = "model/weights",
+    split: str = "single",
+    data: Path | None = None,
+    limit: int | None = None,
+    seed: int = 0,
+    device: str = "cpu",
+    json_out: Path | None = None,
+    dial: bool = False,
+    with_oracle: bool = True,
+) -> dict:
+    """Run the benchmark, print a table, write JSON (and the dial plot) if asked; return metrics."""
+    from model import DecodeSettings, infill, load
+
+    path = Path(data) if data else DATA_DIR / SPLIT_FILES[split]
+    tasks = load_tasks(path, limit)
+    engine = load(checkpoint, device)
+    base = DecodeSettings(max_tokens=1, seed=seed)  # max_tokens is always replaced per task
+    warm_up = dataclasses.replace(base, max_tokens=8)
+    infill(engine, "def f(x):\n", "    return x\n", warm_up)  # uncounted, before any timing
+    variants = {"plan": _as_planned}
+    if with_oracle:
+        variants["oracle"] = lambda task, settings: oracle(engine, task, settings)
+    with ThreadPoolExecutor(max_workers=EXEC_WORKERS) as pool:
+        summary = run_tasks(engine, tasks, base, variants, pool)
+        points = run_dial(engine, tasks, base, pool) if dial else None
+    metrics = {
+        **summary["plan"],
+        "split": split if data is None else path.name,
+        "checkpoint": str(checkpoint),
+        "settings": {**dataclasses.asdict(base), "max_tokens": "inline_plan"},
+    }
+    metrics["oracle"] = (
+        {k: summary["oracle"][k] for k in ("pass@1", "exact_match")} if with_oracle else None
+    )
+    if points is not None:
+        metrics["dial"] = points
+    print(format_table(metrics))
+    if json_out:
+        json_out = Path(json_out)
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+        if points is not None:
+            plot_dial(
+                points,
+                f"HumanEval {metrics['split']} (n={metrics['n']})",
+                json_out.with_suffix(".png"),
+            )
+    return metrics
+
+
+def cli(argv: Sequence[str] | None = None) -> int:
+    """Parse `humaneval` arguments and run `main`."""
+    ap = argparse.ArgumentParser(prog="python -m model.bench humaneval", description=__doc__)
+    ap.add_argument("--checkpoint", default="model/weights")
+    ap.add_argument("--split", choices=sorted(SPLIT_FILES), default="single")
+    ap.add_argument("--data", type=Path, help="another .jsonl.gz in the same format")
+    ap.add_argument("--limit", type=int, help="keep every k-th task, N in all")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--json", dest="json_out", type=Path, help="write metrics here")
+    ap.add_argument("--dial", action="store_true", help="sweep threshold/steps (plot next to JSON)")
+    ap.add_argument("--no-oracle", dest="with_oracle", action="store_false")
+    main(**vars(ap.parse_args(argv)))
+    return 0

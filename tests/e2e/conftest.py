@@ -1,0 +1,33 @@
+"""End-to-end fixtures: the real server subprocess, a pytest-lsp client, the tiny checkpoint.
+
+Each test module gets its own server, shared by its tests (they use distinct document URIs). A
+module may set ``INIT_OPTIONS`` (merged over ``modelPath``) and ``CLIENT_CAPABILITIES``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest_lsp
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+from tests.e2e.session import CAPABILITIES, start_session
+
+SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "lsp_server"])
+
+
+@pytest_lsp.fixture(
+    scope="module",
+    config=SERVER,
+)
+async def client(lsp_client: LanguageClient, request, tiny_checkpoint: Path):
+    """A client session with the real server, the tiny checkpoint loaded."""
+    options = {"modelPath": str(tiny_checkpoint), "debounceMs": 0,
+               **getattr(request.module, "INIT_OPTIONS", {})}
+    capabilities = getattr(request.module, "CLIENT_CAPABILITIES", CAPABILITIES)
+    await start_session(lsp_client, options, capabilities)
+    yield
+    await lsp_client.shutdown_session()
+
+

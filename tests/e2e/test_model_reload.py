@@ -1,0 +1,32 @@
+"""A missing model: error status and null results; pointing modelPath at a real one reloads it."""
+
+import pytest
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+from tests.e2e.session import inline_params, open_document, wait_for_status
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+INIT_OPTIONS = {"modelPath": "/nonexistent/infill-weights"}
+TEXT = "def double(x):\n    return x * 2\n"
+
+
+async def test_missing_model_reports_an_error_and_features_return_null(client: LanguageClient):
+    error = await wait_for_status(client, "error")
+    assert "/nonexistent/infill-weights" in error["message"]
+    assert any(m.type == types.MessageType.Error for m in client.messages)
+    uri = "file:///e2e/no-model.py"
+    open_document(client, uri, TEXT)
+    assert await client.text_document_inline_completion_async(inline_params(uri, 1, 16)) is None
+
+
+async def test_changing_model_path_reloads_the_model(client: LanguageClient, tiny_checkpoint):
+    since = len(client.statuses)
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+        settings={"infill": {"modelPath": str(tiny_checkpoint)}}))
+    await wait_for_status(client, "loading", since)
+    await wait_for_status(client, "ready", since)
+    uri = "file:///e2e/reloaded.py"
+    open_document(client, uri, TEXT)
+    result = await client.text_document_inline_completion_async(inline_params(uri, 1, 16))
+    assert result is not None and result.items

@@ -1,0 +1,216 @@
+"""The plain logic behind the features, called directly (the model is the tiny real checkpoint)."""
+
+from pathlib import Path
+
+import pytest
+
+from lsp_server import actions
+from lsp_server.config import ServerConfig
+from lsp_server.documents import DocumentStore
+from lsp_server.edits import apply
+
+SAMPLE = (Path(__file__).parent / "fixtures" / "python" / "sample.py").read_text()
+CFG = ServerConfig()
+NEVER = lambda: False  # noqa: E731
+
+
+def open_doc(text: str, uri: str = "file:///t.py", language: str = "python"):
+    return DocumentStore().open(uri, language, 1, text)
+
+
+@pytest.fixture(scope="module")
+def engine(tiny_checkpoint):
+    from model import load
+
+    return load(str(tiny_checkpoint), "cpu")
+
+
+def changed_rows(before: str, after: str) -> set[int]:
+    old, new = before.split("\n"), after.split("\n")
+    assert len(old) == len(new), "these edits keep the line count"
+    return {i for i, (a, b) in enumerate(zip(old, new)) if a != b}
+
+
+# -- inline ------------------------------------------------------------------------------------
+
+
+def test_inline_plan_end_of_line_is_single_line():
+    doc = open_doc(SAMPLE)
+    row = SAMPLE.split("\n").index("    total = sum(values)")
+    req = actions.inline_request(doc, row, 100, CFG)  # past the end: clamped
+    assert req.plan.single_line
+    assert req.prefix.endswith("total = sum(values)")
+    assert req.suffix.startswith("\n    return total")
+
+
+def test_inline_plan_empty_line_in_block_is_multi_line():
+    text = "def f(x):\n    \n"
+    req = actions.inline_request(open_doc(text), 1, 4, CFG)
+    assert not req.plan.single_line
+    assert req.plan.max_tokens == CFG.block_tokens
+
+
+def test_inline_position_is_utf16():
+    text = "s = '😀' + \n"
+    req = actions.inline_request(open_doc(text), 0, 11, CFG)  # 😀 is two UTF-16 units
+    assert req.prefix == "s = '😀' + "
+
+
+@pytest.mark.parametrize(
+    ("text", "col", "raw", "expected"),
+    [
+        ("print(\n", 6, "x, y)  \nmore", "x, y)"),  # single line: cut at the newline, rstrip
+        ("print()\n", 6, "x, y)", "x, y"),  # the ')' already follows the cursor
+        ("f(a, )\n", 5, "b)", "b"),
+        ("x = \n", 4, "x = ", "x ="),  # overlap only with what follows, never with the prefix
+        ("print()\n", 6, ")", None),  # nothing new left
+    ],
+)
+def test_clean_inline_never_duplicates_the_rest_of_the_line(text, col, raw, expected):
+    req = actions.inline_request(open_doc(text), 0, col, CFG)
+    assert req.plan.single_line
+    assert actions.clean_inline(req, raw) == expected
+
+
+def test_clean_inline_block_drops_repeated_following_lines():
+    text = "def f(x):\n    \n    return y\n"
+    req = actions.inline_request(open_doc(text), 1, 4, CFG)
+    assert actions.clean_inline(req, "y = x * 2\n    return y\n") == "y = x * 2"
+
+
+def test_completion_edit_covers_the_word_before_the_cursor():
+    text = "value = compu\n"
+    req = actions.inline_request(open_doc(text), 0, 13, CFG)
+    rng, new_text = actions.completion_edit(req, "te(x)")
+    assert (rng.start.character, rng.end.character) == (8, 13)
+    assert new_text == "compute(x)"
+
+
+def test_run_inline_with_the_model_returns_one_line(engine):
+    doc = open_doc(SAMPLE)
+    row = SAMPLE.split("\n").index("    total = sum(values)")
+    req = actions.inline_request(doc, row, 10, CFG)
+    text = actions.run_inline(engine, req, CFG, NEVER)
+    assert text is None or "\n" not in text
+
+
+def test_run_inline_honours_cancel(engine):
+    req = actions.inline_request(open_doc(SAMPLE), 3, 0, CFG)
+    assert actions.run_inline(engine, req, CFG, lambda: True) is None
+
+
+# -- fix this function -------------------------------------------------------------------------
+
+
+def test_fix_request_prefers_diagnostics_inside_the_function():
+    doc = open_doc(SAMPLE)
+    row = SAMPLE.split("\n").index("def mean(values):")
+    req = actions.fix_request(doc, row + 2, 4, diagnostic_rows=[row + 2, 0])
+    assert (req.first_row, req.last_row) == (row, row + 3)
+    assert req.flagged == (row + 2,)
+
+
+def test_fix_request_falls_back_to_syntax_errors():
+    text = "def f(x):\n    y = (x +\n    return y\n"
+    req = actions.fix_request(open_doc(text), 1, 4)
+    assert req.flagged and set(req.flagged) <= {1, 2}
+
+
+def test_fix_request_without_flags_lets_the_model_choose_body_rows():
+    doc = open_doc(SAMPLE)
+    row = SAMPLE.split("\n").index("def mean(values):")
+    req = actions.fix_request(doc, row + 1, 0)
+    assert req.flagged == ()
+    assert req.candidates == (row + 1, row + 2, row + 3)  # the header is never picked
+
+
+def test_fix_request_outside_any_function():
+    assert actions.fix_request(open_doc("x = 1\n\ny = 2\n"), 0, 0) is None
+
+
+def test_least_likely_rows_uses_mean_logprob_per_row():
+    text = "def f():\n    a = 1\n    b = 2\n"
+    scores = [(0, 3, -1.0), (4, 8, -1.0), (13, 14, -0.5), (15, 16, -0.1),
+              (23, 24, -9.0), (25, 26, -0.1)]
+    assert actions.least_likely_rows(text, 10, (11, 12), scores) == [12]
+
+
+def test_row_groups():
+    assert actions.row_groups([7, 3, 4, 9, 8]) == [(3, 4), (7, 9)]
+
+
+def test_run_fix_changes_only_flagged_rows(engine):
+    doc = open_doc(SAMPLE)
+    row = SAMPLE.split("\n").index("class Stack:")
+    flagged = [row + 4, row + 8]  # two groups: `self.items = []` and `return len(self.items)`
+    req = actions.fix_request(doc, row + 4, 8, diagnostic_rows=flagged)
+    edits = actions.run_fix(engine, req, CFG, NEVER)
+    assert edits, "the tiny model rewrites something"
+    assert {e.range.start.line for e in edits} <= set(flagged)
+    assert all(e.range.start.character == 0 and "\n" not in e.new_text.rstrip("\n")
+               for e in edits)  # whole single lines
+    after = apply(doc, edits)
+    assert changed_rows(SAMPLE, after) <= set(flagged)
+    for i in flagged:  # a rewritten line keeps its indentation
+        assert after.split("\n")[i].startswith("        ")
+
+
+def test_run_fix_honours_cancel(engine):
+    req = actions.fix_request(open_doc(SAMPLE), 16, 4, diagnostic_rows=[16])
+    assert actions.run_fix(engine, req, CFG, lambda: True) is None
+
+
+# -- insert docstring --------------------------------------------------------------------------
+
+
+def test_docstring_request_python_indent_and_quotes():
+    text = "class A:\n    def f(self, x):\n        return x\n\n    def g(self):\n        pass\n"
+    req = actions.docstring_request(open_doc(text), 2, 8)
+    assert req.insert == text.index("        return x")
+    assert (req.opening, req.closing) == ('        """', '"""\n')
+
+
+def test_docstring_request_follows_the_files_quote_style():
+    text = "def g():\n    '''Doc.'''\n\n\ndef f(x):\n    return x\n"
+    req = actions.docstring_request(open_doc(text), 5, 4)
+    assert req.opening == "    '''"
+
+
+def test_docstring_request_skips_documented_functions():
+    doc = open_doc(SAMPLE)
+    row = SAMPLE.split("\n").index("def mean(values):")
+    assert actions.docstring_request(doc, row + 2, 4) is None
+
+
+def test_docstring_request_jsdoc():
+    text = "class A {\n  run(x) {\n    return x;\n  }\n}\n"
+    req = actions.docstring_request(open_doc(text, "file:///a.js", "javascript"), 2, 4)
+    assert req.insert == text.index("  run(x)")
+    assert req.opening == "  /**\n   * "
+    assert req.closing == "\n   */\n"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [('"""Return x."""', "Return x."), ("  * Run it.  ", "Run it."), ('""', None),
+     ('"""Sum a list."""."""', "Sum a list."), ("/** Parse it. */", "Parse it."),
+     ("// Add two.", "Add two.")],
+)
+def test_docstring_text_strips_marks(raw, expected):
+    assert actions.docstring_text(raw, '""" *') == expected
+
+
+def test_run_docstring_inserts_one_indented_line(engine):
+    doc = open_doc(SAMPLE)
+    row = SAMPLE.split("\n").index("def undocumented(x):")
+    req = actions.docstring_request(doc, row, 4)
+    edits = actions.run_docstring(engine, req, CFG, NEVER)
+    if edits is None:  # a random model may say nothing; nothing is then inserted
+        return
+    [edit] = edits
+    assert edit.range.start == edit.range.end
+    assert (edit.range.start.line, edit.range.start.character) == (row + 1, 0)
+    assert edit.new_text.startswith('    """') and edit.new_text.endswith('"""\n')
+    assert edit.new_text.count("\n") == 1
+    after = apply(doc, edits).split("\n")
+    assert after[: row + 1] + after[row + 2 :] == SAMPLE.split("\n")

@@ -1,0 +1,121 @@
+"""HumanEval infilling harness (model/bench_humaneval.py)."""
+
+import dataclasses
+import json
+from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
+
+import pytest
+
+import model
+from model import bench, bench_humaneval
+from model.bench_humaneval import DATA_DIR, SPLIT_FILES, exact_match, load_tasks, normalize, program
+from model.execution import run_programs
+
+REQUIRED_KEYS = {
+    "pass@1",
+    "exact_match",
+    "n",
+    "mean_latency_ms",
+    "oracle",
+    "split",
+    "checkpoint",
+    "settings",
+}
+
+
+@pytest.fixture(scope="module")
+def single_tasks():
+    return load_tasks(DATA_DIR / SPLIT_FILES["single"])
+
+
+def test_dataset_is_read_from_shared(single_tasks):
+    assert len(single_tasks) == 1033
+    assert {"task_id", "prompt", "suffix", "canonical_solution", "test", "entry_point"} <= set(
+        single_tasks[0]
+    )
+
+
+def test_canonical_passes_and_empty_fails(single_tasks):
+    tasks = single_tasks[:5]
+    canonical = run_programs([program(t, t["canonical_solution"]) for t in tasks])
+    empty = run_programs([program(t, normalize("")) for t in tasks])
+    assert [r.status for r in canonical] == ["passed"] * 5, [r.stderr for r in canonical]
+    assert not any(r.passed for r in empty)
+
+
+def test_limit_takes_every_kth_task(single_tasks):
+    subset = load_tasks(DATA_DIR / SPLIT_FILES["single"], limit=10)
+    assert len(subset) == 10
+    step = len(single_tasks) // 10
+    assert [t["task_id"] for t in subset] == [t["task_id"] for t in single_tasks[::step][:10]]
+
+
+def test_exact_match_ignores_trailing_whitespace_only():
+    assert exact_match("    return x  \n", "    return x\n")
+    assert exact_match("    return x", "    return x\n")
+    assert not exact_match("  return x\n", "    return x\n")
+    assert not exact_match("    return x\n    pass\n", "    return x\n")
+
+
+def test_normalize_ends_with_newline():
+    assert normalize("    x = 1") == "    x = 1\n"
+    assert normalize("    x = 1\n") == "    x = 1\n"
+
+
+def test_smoke_run_writes_json_and_dial_plot(tiny_checkpoint, tmp_path, capsys):
+    out = tmp_path / "he.json"
+    code = bench.main(
+        [
+            "humaneval",
+            "--checkpoint",
+            str(tiny_checkpoint),
+            "--limit",
+            "3",
+            "--json",
+            str(out),
+            "--dial",
+        ]
+    )
+    assert code == 0
+    metrics = json.loads(out.read_text())
+    assert REQUIRED_KEYS | {"dial"} <= set(metrics)
+    assert metrics["n"] == 3 and 0.0 <= metrics["pass@1"] <= 1.0
+    assert set(metrics["oracle"]) == {"pass@1", "exact_match"}
+    assert len(metrics["dial"]) == len(bench_humaneval.DIAL)
+    assert {"threshold", "steps_per_token", "pass@1", "mean_latency_ms"} == set(metrics["dial"][0])
+    assert out.with_suffix(".png").stat().st_size > 0
+    assert "pass@1" in capsys.readouterr().out
+
+
+def test_main_in_process_without_oracle(tiny_checkpoint):
+    metrics = bench_humaneval.main(checkpoint=str(tiny_checkpoint), limit=3, with_oracle=False)
+    assert REQUIRED_KEYS <= set(metrics) and metrics["oracle"] is None
+    assert metrics["mean_latency_ms"] > 0
+
+
+def test_unknown_subcommand_is_rejected():
+    assert bench.main(["nope"]) == 2
+
+
+def test_run_tasks_scores_a_perfect_and_an_empty_model(single_tasks, monkeypatch):
+    @dataclasses.dataclass
+    class Settings:
+        max_tokens: int = 1
+        single_line: bool = False
+
+    solutions = {t["prompt"] + t["suffix"]: t["canonical_solution"] for t in single_tasks}
+
+    def fake_infill(engine, prefix, suffix, settings, cancel=None):
+        text = solutions[prefix + suffix].rstrip("\n") if engine == "perfect" else ""
+        return SimpleNamespace(text=text, elapsed_ms=2.0)
+
+    monkeypatch.setattr(model, "infill", fake_infill, raising=False)
+    monkeypatch.setattr(bench_humaneval, "planned", lambda task, base: base)
+    tasks = single_tasks[:4]
+    variants = {"plan": lambda task, settings: settings}
+    with ThreadPoolExecutor(2) as pool:
+        perfect = bench_humaneval.run_tasks("perfect", tasks, Settings(), variants, pool)["plan"]
+        empty = bench_humaneval.run_tasks("empty", tasks, Settings(), variants, pool)["plan"]
+    assert perfect == {"pass@1": 1.0, "exact_match": 1.0, "n": 4, "mean_latency_ms": 2.0}
+    assert empty["pass@1"] == 0.0 and empty["exact_match"] == 0.0

@@ -1,0 +1,79 @@
+"""Settings: camelCase decoding, layering, errors that name the field."""
+
+import pytest
+
+from lsp_server.config import (
+    DEFAULT_MODEL_PATH,
+    ConfigError,
+    ServerConfig,
+    decode,
+    settings_section,
+)
+
+
+def test_defaults_point_at_the_shipped_weights():
+    cfg = decode()
+    assert cfg == ServerConfig()
+    assert cfg.model_path == str(DEFAULT_MODEL_PATH)
+    assert DEFAULT_MODEL_PATH.parts[-2:] == ("model", "weights")
+    assert cfg.device == "cpu"
+    assert cfg.features.inline_completion and cfg.features.fix_function
+
+
+def test_camel_case_keys_and_nested_features():
+    cfg = decode({"modelPath": "/m", "stepsPerToken": 0.5, "maxSpanTokens": 64,
+                  "features": {"inlineCompletion": False}})
+    assert (cfg.model_path, cfg.steps_per_token, cfg.max_span_tokens) == ("/m", 0.5, 64)
+    assert cfg.features.inline_completion is False
+    assert cfg.features.docstring is True
+
+
+def test_layers_merge_deeply_and_none_means_unset():
+    init = {"modelPath": "/from/init", "features": {"completion": False}}
+    changed = {"threshold": 0.5, "modelPath": None, "features": {"docstring": False}}
+    cfg = decode(init, changed)
+    assert cfg.model_path == "/from/init"
+    assert cfg.threshold == 0.5
+    assert (cfg.features.completion, cfg.features.docstring) == (False, False)
+
+
+def test_empty_model_path_means_default():
+    assert decode({"modelPath": ""}).model_path == str(DEFAULT_MODEL_PATH)
+
+
+def test_model_key_changes_only_with_path_or_device():
+    base = decode({"modelPath": "/m"})
+    assert decode({"modelPath": "/m", "threshold": 0.3}).model_key() == base.model_key()
+    assert decode({"modelPath": "/m", "device": "cuda:0"}).model_key() != base.model_key()
+
+
+@pytest.mark.parametrize(
+    ("settings", "field"),
+    [
+        ({"threshold": 2}, "$.threshold"),
+        ({"stepsPerToken": "fast"}, "$.stepsPerToken"),
+        ({"device": "tpu"}, "$.device"),
+        ({"features": {"fixFunction": "yes"}}, "$.features.fixFunction"),
+        ({"debounceMs": -1}, "$.debounceMs"),
+        ({"logLevel": "loud"}, "$.logLevel"),
+    ],
+)
+def test_invalid_values_name_the_field(settings, field):
+    with pytest.raises(ConfigError, match=field.replace("$", r"\$")):
+        decode(settings)
+
+
+def test_non_object_settings_are_an_error():
+    with pytest.raises(ConfigError, match="Expected `object`"):
+        decode([1, 2])
+
+
+def test_unknown_keys_are_ignored_with_a_warning(caplog):
+    assert decode({"treshold": 0.1}).threshold == ServerConfig().threshold
+    assert "treshold" in caplog.text
+
+
+def test_settings_section_prefers_infill():
+    assert settings_section({"infill": {"device": "cpu"}, "other": 1}) == {"device": "cpu"}
+    assert settings_section({"device": "cpu"}) == {"device": "cpu"}
+    assert settings_section(None) is None
