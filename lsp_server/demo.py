@@ -98,10 +98,10 @@ class Demo:
         def on_message(params: types.ShowMessageParams) -> None:
             print(f"[server] {params.message}", file=sys.stderr)
 
-    async def start(self, model: str | None) -> bool:
+    async def start(self, model: str | None, options: dict | None = None) -> bool:
         """Start the server, initialize, and wait for the model; False if it failed to load."""
         await self.client.start_io(sys.executable, "-m", "lsp_server", "--log-level", "warning")
-        options = {"modelPath": model} if model else {}
+        options = {**(options or {}), **({"modelPath": model} if model else {})}
         await self.client.initialize_async(types.InitializeParams(
             capabilities=CAPABILITIES, initialization_options=options))
         self.client.initialized(types.InitializedParams())

@@ -49,6 +49,7 @@ class DecodeSettings:
     seed: int = 0
     temperature: float = 0.0
     use_cache: bool = True
+    cuda_graphs: bool = True  # replay cached steps as one CUDA graph (CUDA only)
     refresh_every: int = 0
     context_tokens: int = 1024
     single_line: bool = False
@@ -189,6 +190,34 @@ def _choose(logits, open_mask, steps_left, vocab, s: DecodeSettings, gen):
     return chosen.cpu(), tokens.cpu()
 
 
+class _StepGraph:
+    """A cached step captured once as a CUDA graph and replayed (no per-kernel launch cost)."""
+
+    def __init__(self, net, ids: torch.Tensor, positions: torch.Tensor, cache: list):
+        self.ids, self.positions = ids.clone(), positions.clone()
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side):
+            net.step(self.ids, self.positions, cache)  # warm-up outside the capture
+        torch.cuda.current_stream().wait_stream(side)
+        self.graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(self.graph):
+            self.logits = net.step(self.ids, self.positions, cache)
+
+    def __call__(self, ids: torch.Tensor) -> torch.Tensor:
+        self.ids.copy_(ids)
+        self.graph.replay()
+        return self.logits
+
+
+def _cached_step(net, ids, positions, cache, graph, use_graph: bool):
+    """Logits of one cached step, through a (lazily captured) CUDA graph when asked."""
+    if not use_graph:
+        return net.step(ids, positions, cache), None
+    graph = graph or _StepGraph(net, ids, positions, cache)
+    return graph(ids), graph
+
+
 def _denoise(engine: Engine, canvas: _Canvas, s: DecodeSettings, cancel, guard: bool):
     """Run the denoising loop; returns (whole sequence | None if cancelled, passes)."""
     net, dev, vocab = engine.network, engine.device, vocab_tables(engine)
@@ -203,7 +232,8 @@ def _denoise(engine: Engine, canvas: _Canvas, s: DecodeSettings, cancel, guard: 
     open_mask = torch.ones(len(span), dtype=torch.bool)
     budget = s.max_steps or max(1, math.ceil(len(span) * s.steps_per_token))
     gen = torch.Generator().manual_seed(s.seed)
-    cache, passes = None, 0
+    cache, graph, passes = None, None, 0
+    use_graph = s.cuda_graphs and dev.type == "cuda"
     while bool(open_mask.any()):
         if cancel is not None and cancel():
             return None, passes
@@ -213,8 +243,11 @@ def _denoise(engine: Engine, canvas: _Canvas, s: DecodeSettings, cancel, guard: 
             logits, kvs = net.run(ids, region=region[None].to(dev),
                                   logits_at=logit_pos[None].to(dev))
             cache = context_cache(kvs, ctx.to(dev)) if s.use_cache else None
+            graph = None  # a new cache needs a new capture
         else:
-            logits = net.step(ids[:, query], query[None].to(dev), cache)[:, rows.to(dev)]
+            logits, graph = _cached_step(net, ids[:, query], query[None].to(dev), cache, graph,
+                                         use_graph)
+            logits = logits[:, rows.to(dev)]
         passes += 1
         logits = _constrain(logits[0].float(), engine, vocab, canvas, s, guard)
         chosen, tokens = _choose(logits, open_mask, budget - passes + 1, vocab, s, gen)

@@ -1,6 +1,6 @@
 """VS Code end to end: the packaged extension in code-server, driven in headless Chromium.
 
-Run ``tests/editors/setup_vscode.sh`` once (code-server 4.100.3, chromium, playwright-core),
+Run ``tests/editors/setup_editors.sh`` once (code-server 4.100.3, chromium, playwright-core),
 then ``pytest -m editor tests/editors/test_vscode.py``. The extension starts the real server
 (``<this python> -m lsp_server``) on the test checkpoint; random weights write nonsense, so the
 assertions are about mechanics: ghost text shows, Tab inserts exactly it, the palette command
@@ -53,7 +53,7 @@ DOCSTRING_LINE = 4  # 0-based: the body line of circle_area, where the cursor go
 
 
 def missing_tools() -> list[str]:
-    """What setup_vscode.sh would install and is not here."""
+    """What setup_editors.sh would install and is not here."""
     needed = {
         "code-server": CODE_SERVER,
         "chromium": CHROMIUM,
@@ -107,7 +107,7 @@ def test_settings_mirror_server_config():
 def vsix() -> Path:
     """The extension, built by editors/vscode/build.sh (npm ci, tsc, vsce package)."""
     if missing := missing_tools():
-        pytest.skip(f"not installed: {', '.join(missing)} (run tests/editors/setup_vscode.sh)")
+        pytest.skip(f"not installed: {', '.join(missing)} (run tests/editors/setup_editors.sh)")
     build = [str(EXTENSION / "build.sh")]
     done = subprocess.run(build, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-4000:]

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Install what the VS Code editor test needs: code-server 4.100.3, Debian chromium and
-# playwright-core, into a cache folder (default <repo>/.cache/editors). Idempotent: each
+# Install what the real-editor tests need: tmux (Neovim screen capture), code-server 4.100.3,
+# Debian chromium and playwright-core, into a cache folder (default <repo>/.cache/editors). Idempotent: each
 # step is skipped when its result is already there. Works offline except for PyPI/npm/apt.
 #
-#   tests/editors/setup_vscode.sh            # or INFILL_EDITOR_CACHE=/some/dir ...
+#   tests/editors/setup_editors.sh            # or INFILL_EDITOR_CACHE=/some/dir ...
 set -euo pipefail
 
 REPO="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -25,7 +25,7 @@ apt_install() {
 }
 
 # 1. System packages: kerberos headers + toolchain for code-server's native modules, the browser.
-apt_install libkrb5-dev build-essential pkg-config chromium
+apt_install libkrb5-dev build-essential pkg-config chromium tmux
 
 # 2. code-server (VS Code 1.100.3 in the browser).
 CS_DIR="$CACHE/code-server"

@@ -1,0 +1,147 @@
+"""Server-side latency benchmark: p50/p95 per action on a ~2,000-line file, plus server RSS.
+
+    python -m lsp_server.bench_latency [--model DIR] [--lines 2000] [--n 20] [--json OUT]
+
+A real client session (the demo's) drives the server subprocess with the default settings
+(debounce off: that delay is the editor's, not the server's). The file is this repository's
+own Python source, cut to ``--lines`` lines. Timed per request, client side:
+
+* ``inline_line``: inline completion mid-line (rest of the line);
+* ``inline_block``: inline completion on a freshly opened empty line inside a function body;
+* ``docstring``: "Insert docstring" resolved on a function without one;
+* ``fix_function``: "Fix this function" resolved on a function with no diagnostic (the
+  lines the model scores least likely are rewritten).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import statistics
+import time
+from pathlib import Path
+
+from lsprotocol import types
+
+from lsp_server.demo import Demo, locate
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def source_file(lines: int) -> str:
+    """``lines`` lines of the repository's own Python code."""
+    text = "".join(p.read_text() for p in sorted((ROOT / "lsp_server").rglob("*.py")))
+    text += "".join(p.read_text() for p in sorted((ROOT / "model").glob("*.py")))
+    return "\n".join(text.split("\n")[:lines]) + "\n"
+
+
+def pick(text: str, pattern: str, n: int) -> list[int]:
+    """Line numbers of up to ``n`` matches of ``pattern``, spread over the file."""
+    rows = [i for i, line in enumerate(text.split("\n")) if re.match(pattern, line)]
+    step = max(1, len(rows) // n)
+    return rows[::step][:n]
+
+
+def summary(samples: list[float]) -> dict:
+    """p50/p95/mean in milliseconds."""
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {"n": len(samples), "p50_ms": round(statistics.median(ordered), 1),
+            "p95_ms": round(p95, 1), "mean_ms": round(statistics.fmean(ordered), 1)}
+
+
+async def timed(request) -> float:
+    """Wall milliseconds of one awaited request."""
+    t0 = time.perf_counter()
+    await request
+    return (time.perf_counter() - t0) * 1000
+
+
+class Bench(Demo):
+    """The demo's client session with the document edits the benchmark needs."""
+
+    uri = "file:///bench/big_module.py"
+    version = 1
+
+    def open(self, text: str) -> None:
+        self.text = text
+        self.client.text_document_did_open(types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=self.uri, language_id="python",
+                                                 version=self.version, text=text)))
+
+    def replace(self, text: str) -> None:
+        self.version += 1
+        self.text = text
+        self.client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=self.uri,
+                                                                version=self.version),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)]))
+
+    async def inline_line(self, row: int) -> float:
+        line = self.text.split("\n")[row]
+        pos = types.Position(line=row, character=len(line.rstrip()) * 2 // 3)
+        return await timed(self.inline(self.uri, pos))
+
+    async def inline_block(self, row: int) -> float:
+        lines = self.text.split("\n")
+        indent = re.match(r"\s*", lines[row + 1]).group(0)
+        original = self.text
+        self.replace("\n".join(lines[: row + 1] + [indent] + lines[row + 1 :]))
+        pos = types.Position(line=row + 1, character=len(indent))
+        ms = await timed(self.inline(self.uri, pos))
+        self.replace(original)
+        return ms
+
+    async def resolve(self, row: int, title: str) -> float:
+        pos = types.Position(line=row, character=4)
+        return await timed(self.action(self.uri, pos, title))
+
+
+async def run(model: str | None, lines: int, n: int) -> dict:
+    """Open the file, warm up, time each action ``n`` times; read the server's RSS."""
+    bench = Bench()
+    if not await bench.start(model, {"debounceMs": 0}):
+        raise SystemExit("model failed to load")
+    text = source_file(lines)
+    bench.open(text)
+    await bench.inline(bench.uri, locate(text, "def "))  # warm-up, uncounted
+    body = pick(text, r"^ {8}\S.*\S{8}", n)
+    openers = pick(text, r"^ {4}(def|for|if|with) .*:$", n)
+    defs = pick(text, r"^    def \w+\(self", n)
+    results = {
+        "inline_line": summary([await bench.inline_line(r) for r in body]),
+        "inline_block": summary([await bench.inline_block(r) for r in openers]),
+        "docstring": summary([await bench.resolve(r, "Insert docstring") for r in defs]),
+        "fix_function": summary([await bench.resolve(r, "Fix this function") for r in defs]),
+    }
+    pid = bench.client._server.pid
+    status = Path(f"/proc/{pid}/status").read_text()
+    rss = {k: int(v.split()[0]) // 1024 for k, v in
+           (line.split(":", 1) for line in status.splitlines()) if k in ("VmRSS", "VmHWM")}
+    await bench.stop()
+    return {"file_lines": len(text.split("\n")), "actions": results,
+            "server_rss_mb": rss.get("VmRSS"), "server_peak_rss_mb": rss.get("VmHWM")}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lsp_server.bench_latency")
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--lines", type=int, default=2000)
+    parser.add_argument("--n", type=int, default=20)
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args(argv)
+    result = asyncio.run(run(args.model, args.lines, args.n))
+    for name, row in result["actions"].items():
+        print(f"{name:>13}  p50 {row['p50_ms']:>7.1f} ms  p95 {row['p95_ms']:>7.1f} ms  "
+              f"(n={row['n']})")
+    print(f"server RSS {result['server_rss_mb']} MB (peak {result['server_peak_rss_mb']} MB), "
+          f"file {result['file_lines']} lines")
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
