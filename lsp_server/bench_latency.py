@@ -25,16 +25,26 @@ from pathlib import Path
 
 from lsprotocol import types
 
+from lsp_server import regions
 from lsp_server.demo import Demo, locate
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def source_file(lines: int) -> str:
-    """``lines`` lines of the repository's own Python code."""
+    """``lines`` lines of the repository's own Python code, its docstrings removed."""
     text = "".join(p.read_text() for p in sorted((ROOT / "lsp_server").rglob("*.py")))
     text += "".join(p.read_text() for p in sorted((ROOT / "model").glob("*.py")))
-    return "\n".join(text.split("\n")[:lines]) + "\n"
+    return "\n".join(strip_docstrings(text).split("\n")[:lines]) + "\n"
+
+
+def strip_docstrings(text: str) -> str:
+    """The text without its docstring lines, so that "Insert docstring" has work to do."""
+    source = text.encode()
+    drop = set()
+    for doc in regions.captures("python", regions.parse("python", source), {"docstring"}):
+        drop.update(range(doc.start_point[0], doc.end_point[0] + 1))
+    return "\n".join(line for i, line in enumerate(text.split("\n")) if i not in drop)
 
 
 def pick(text: str, pattern: str, n: int) -> list[int]:
@@ -64,6 +74,7 @@ class Bench(Demo):
 
     uri = "file:///bench/big_module.py"
     version = 1
+    answered: dict[str, int] = {}  # action title -> requests that returned an edit
 
     def open(self, text: str) -> None:
         self.text = text
@@ -95,8 +106,11 @@ class Bench(Demo):
         return ms
 
     async def resolve(self, row: int, title: str) -> float:
-        pos = types.Position(line=row, character=4)
-        return await timed(self.action(self.uri, pos, title))
+        pos = types.Position(line=row, character=len(self.text.split("\n")[row]) // 2)
+        t0 = time.perf_counter()
+        edits = await self.action(self.uri, pos, title)
+        self.answered[title] = self.answered.get(title, 0) + bool(edits)
+        return (time.perf_counter() - t0) * 1000
 
 
 async def run(model: str | None, lines: int, n: int) -> dict:
@@ -109,7 +123,7 @@ async def run(model: str | None, lines: int, n: int) -> dict:
     await bench.inline(bench.uri, locate(text, "def "))  # warm-up, uncounted
     body = pick(text, r"^ {8}\S.*\S{8}", n)
     openers = pick(text, r"^ {4}(def|for|if|with) .*:$", n)
-    defs = pick(text, r"^    def \w+\(self", n)
+    defs = pick(text, r"^(    )?def \w+\(", n)
     results = {
         "inline_line": summary([await bench.inline_line(r) for r in body]),
         "inline_block": summary([await bench.inline_block(r) for r in openers]),
@@ -121,7 +135,7 @@ async def run(model: str | None, lines: int, n: int) -> dict:
     rss = {k: int(v.split()[0]) // 1024 for k, v in
            (line.split(":", 1) for line in status.splitlines()) if k in ("VmRSS", "VmHWM")}
     await bench.stop()
-    return {"file_lines": len(text.split("\n")), "actions": results,
+    return {"file_lines": len(text.split("\n")), "actions": results, "with_edit": bench.answered,
             "server_rss_mb": rss.get("VmRSS"), "server_peak_rss_mb": rss.get("VmHWM")}
 
 

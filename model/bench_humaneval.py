@@ -80,7 +80,9 @@ def planned(task: dict, base):
     source = (task["prompt"] + "\n" + task["suffix"]).encode("utf-8")
     row = task["prompt"].count("\n")  # the prompt ends with "\n": this row is the empty line
     p = plan("python", parse("python", source), source, row, 0)
-    return dataclasses.replace(base, max_tokens=p.max_tokens, single_line=p.single_line)
+    # As the server's inline completion does (lsp_server.actions): never an empty suggestion.
+    return dataclasses.replace(base, max_tokens=p.max_tokens, single_line=p.single_line,
+                               allow_empty=False)
 
 
 def oracle(engine, task: dict, settings):

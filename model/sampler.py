@@ -43,15 +43,15 @@ from model.network import context_cache
 @dataclass(frozen=True)
 class DecodeSettings:
     max_tokens: int = 32
-    threshold: float = 0.9
+    threshold: float = 0.7
     max_steps: int | None = None
-    steps_per_token: float = 0.25
+    steps_per_token: float = 0.125
     seed: int = 0
     temperature: float = 0.0
     use_cache: bool = True
     cuda_graphs: bool = True  # replay cached steps as one CUDA graph (CUDA only)
     refresh_every: int = 0
-    context_tokens: int = 1024
+    context_tokens: int = 384
     single_line: bool = False
     allow_empty: bool = True
     blank_penalty: float = 0.5

@@ -18,7 +18,7 @@ local M = {}
 ---@field filetypes string[] buffers the server attaches to
 ---@field root_markers string[] files that mark a workspace root
 ---@field init_options table sent as `initializationOptions` (camelCase: modelPath, device, ...)
----@field settings table answered to `workspace/configuration`, e.g. `{ infill = { threshold = 0.9 } }`
+---@field settings table answered to `workspace/configuration`, e.g. `{ infill = { threshold = 0.7 } }`
 ---@field inline infill.InlineOptions
 ---@field keymaps infill.Keymaps
 
