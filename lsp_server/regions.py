@@ -233,7 +233,10 @@ def _inside_slot(
     style: str, regions: list[Region], source: bytes, func: Region
 ) -> DocstringSlot | None:
     """Slot on the first line of the body; the existing docstring is the body's opening string."""
-    bodies = [r for r in regions if r.kind in _BODIES and _contains(func, r)]
+    # A body starting where the definition starts is an enclosing one (a class whose only
+    # member is this method has the same span), never this definition's own.
+    bodies = [r for r in regions if r.kind in _BODIES and _contains(func, r)
+              and r.start_byte > func.start_byte]
     if not bodies:
         return None
     body = bodies[0]  # the definition's own body starts before any nested one

@@ -96,6 +96,8 @@ class _Vocab:
     def starting_with(self, text: str) -> torch.Tensor:
         """Boolean mask of tokens whose text starts with ``text``."""
         if text not in self._heal:
+            if len(self._heal) >= 512:  # one entry per distinct heal token: keep it bounded
+                self._heal.clear()
             allowed = torch.tensor([s.startswith(text) for s in self.strings], device=self.device)
             self._heal[text] = allowed
         return self._heal[text]

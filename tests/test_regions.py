@@ -249,3 +249,12 @@ def test_regions_documents_and_plan_import_only_tree_sitter():
     )
     root = Path(__file__).resolve().parents[1]
     subprocess.run([sys.executable, "-c", code], check=True, cwd=root)
+
+
+def test_docstring_slot_of_a_class_only_method_is_inside_the_method():
+    source = b"class A:\n    def f(self, x):\n        return x\n"
+    tree = regions.parse("python", source)
+    func = regions.enclosing("python", tree, source.index(b"return"), "function")
+    slot = regions.docstring_slot("python", tree, source, func)
+    assert slot.insert_byte == source.index(b"        return")
+    assert slot.indent == "        "
