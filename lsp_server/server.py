@@ -29,14 +29,20 @@ VERSION = "0.1.0"
 
 
 def load_engine(path: str, device: str):
-    """Load the checkpoint (runs on the worker thread; importing torch happens here)."""
+    """Load the checkpoint and warm it up (on the worker thread; torch is imported here).
+
+    The warm-up builds the sampler's token tables and first-call allocations while the
+    client still shows loading progress, so the user's first completion is not the slow one.
+    """
     import torch
 
-    from model import load
+    from model import DecodeSettings, infill, load
 
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
-    return load(path, device)
+    engine = load(path, device)
+    infill(engine, "def f(x):\n", "    return x\n", DecodeSettings(max_tokens=4))
+    return engine
 
 
 class InfillProtocol(LanguageServerProtocol):
