@@ -149,17 +149,27 @@ def function_rows(doc: Document, line: int, character: int) -> tuple[int, int, i
     """(first row, body's first row, last row) of the function around a position."""
     offset = doc.offset_at(line, character)
     if doc.tree is None or doc.language not in regions.LANGUAGES:
-        row = doc.position_at(offset)[0]
-        first, last = regions.fallback_block(doc.source, row)
-        return (first, first + 1 if last > first else first, last) if doc.text.strip() else None
+        return _line_block(doc, offset) if doc.text.strip() else None
     func = regions.enclosing(doc.language, doc.tree, doc.byte_at(offset), "function")
-    if func is None:
-        return None
+    if func is None:  # a syntax error in the header hides the definition from tree-sitter
+        rows = _line_block(doc, offset)
+        start, end = doc.byte_at(_line_start(doc, rows[0])), doc.byte_at(_line_end(doc, rows[2]))
+        return rows if regions.error_rows(doc.tree, start, end) else None
     bodies = regions.captures(doc.language, doc.tree, {"function.body"},
                               (func.start_byte, func.end_byte))
     body_row = next((b.start_point[0] for b in bodies if b.start_byte >= func.start_byte),
                     func.start_point[0])
     return func.start_point[0], body_row, func.end_point[0]
+
+
+def _line_block(doc: Document, offset: int) -> tuple[int, int, int]:
+    """Line-based (first, body, last) rows around an offset, with the less indented header above."""
+    first, last = regions.fallback_block(doc.source, doc.position_at(offset)[0])
+    line = doc.line_text(first)
+    above = doc.line_text(first - 1) if first > 0 else ""
+    if above.strip() and len(above) - len(above.lstrip()) < len(line) - len(line.lstrip()):
+        first -= 1
+    return first, first + 1 if last > first else first, last
 
 
 def fix_request(doc: Document, line: int, character: int,

@@ -124,6 +124,13 @@ def test_fix_request_without_flags_lets_the_model_choose_body_rows():
     assert req.candidates == (row + 1, row + 2, row + 3)  # the header is never picked
 
 
+def test_fix_request_on_a_broken_def_line_uses_the_indented_block():
+    text = "import os\n\n\ndef f(x)\n    y = x + 1\n    return y\n\n\ndef g():\n    return 2\n"
+    req = actions.fix_request(open_doc(text), 4, 4)  # the missing colon hides `def f`
+    assert (req.first_row, req.last_row) == (3, 5)
+    assert 3 in req.flagged and set(req.flagged) <= {3, 4, 5}
+
+
 def test_fix_request_outside_any_function():
     assert actions.fix_request(open_doc("x = 1\n\ny = 2\n"), 0, 0) is None
 
