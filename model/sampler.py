@@ -236,20 +236,22 @@ def _denoise(engine: Engine, canvas: _Canvas, s: DecodeSettings, cancel, guard: 
     gen = torch.Generator().manual_seed(s.seed)
     cache, graph, passes = None, None, 0
     use_graph = s.cuda_graphs and dev.type == "cuda"
+    # Fixed for the whole request: moved to the device once, not on every step.
+    region_d, logit_pos_d, ctx_d = region[None].to(dev), logit_pos[None].to(dev), ctx.to(dev)
+    query_d, rows_d = query[None].to(dev), rows.to(dev)
     while bool(open_mask.any()):
         if cancel is not None and cancel():
             return None, passes
         ids = seq[None].to(dev)
         full = cache is None or (s.refresh_every and passes % s.refresh_every == 0)
         if full or not s.use_cache:
-            logits, kvs = net.run(ids, region=region[None].to(dev),
-                                  logits_at=logit_pos[None].to(dev))
-            cache = context_cache(kvs, ctx.to(dev)) if s.use_cache else None
+            logits, kvs = net.run(ids, region=region_d, logits_at=logit_pos_d)
+            cache = context_cache(kvs, ctx_d) if s.use_cache else None
             graph = None  # a new cache needs a new capture
         else:
-            logits, graph = _cached_step(net, ids[:, query], query[None].to(dev), cache, graph,
+            logits, graph = _cached_step(net, ids[:, query_d[0]], query_d, cache, graph,
                                          use_graph)
-            logits = logits[:, rows.to(dev)]
+            logits = logits[:, rows_d]
         passes += 1
         logits = _constrain(logits[0].float(), engine, vocab, canvas, s, guard)
         chosen, tokens = _choose(logits, open_mask, budget - passes + 1, vocab, s, gen)
