@@ -2,14 +2,17 @@
 
     python -m model.train --out DIR [--corpus DIR/corpus.jsonl] [--tokenizer DIR | --vocab 8192]
         [--preset small] [--seq-len 512] [--batch 128] [--lr 1e-3] [--steps N] [--minutes M]
-        [--resume DIR] [--device cuda|cpu] [--workers 8] [--mix kind=w,...] [--seed 0] [--compile]
+        [--resume DIR | --init CKPT] [--device cuda|cpu] [--workers 8] [--mix kind=w,...]
+        [--seed 0] [--compile]
 
 DIR ends up as an engine checkpoint (``model.checkpoint.load(DIR)``), plus ``resume/`` (fp32
 weights, Adam moments and counters as ``train_state.{safetensors,json}``, kept out of the
 checkpoint's ``*.safetensors``), ``train_log.jsonl`` and ``data/`` (tokenizer and tokenized
 corpus, reused on resume). ``--steps`` is the schedule's length; ``--minutes`` / ``--run-steps``
 only end this invocation early so that a later ``--resume`` continues at the same point of the
-schedule. ``--prepare`` builds ``data/`` and exits (e.g. on a CPU machine before the GPU run).
+schedule. ``--init CKPT`` fine-tunes an engine checkpoint (its config, weights and tokenizer)
+with a fresh optimizer and schedule. ``--prepare`` builds ``data/`` and exits (e.g. on a CPU
+machine before the GPU run).
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from tokenizers import Tokenizer
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from model import tokenizer as tokenizers_
-from model.checkpoint import save_checkpoint
+from model.checkpoint import load, save_checkpoint
 from model.corpus import read_corpus
 from model.masking import KINDS, ExampleMaker, FileTable, stack, tokenize_file
 from model.network import Denoiser, preset
@@ -59,6 +62,7 @@ class TrainArgs:
     minutes: float | None = None
     run_steps: int | None = None
     resume: str | None = None
+    init: str | None = None  # fine-tune this engine checkpoint (fresh optimizer and schedule)
     device: str | None = None
     workers: int = 8
     mix: str | None = None  # "mdlm=0.3,lines=0.2,..."
@@ -295,9 +299,14 @@ def parse_mix(text: str) -> dict[str, float]:
 def build_model(args: TrainArgs, vocab: int, device) -> tuple[Denoiser, torch.optim.AdamW, dict]:
     """The network and optimizer, restored from ``args.resume`` if given; plus the counters."""
     torch.manual_seed(args.seed)
-    overrides = dict(vocab_size=vocab, attention="span_isolated", logits_shift=False)
-    cfg = preset(args.preset, max_position_embeddings=max(args.seq_len, 4096), **overrides)
-    net = Denoiser(cfg).to(device)
+    if args.init:  # its config and weights (a resumed fine-tune then loads its own state)
+        net = load(args.init, "cpu").network.float().to(device).train()
+        if net.config.vocab_size != vocab:
+            raise SystemExit(f"--init vocab {net.config.vocab_size} != tokenizer's {vocab}")
+    else:
+        overrides = dict(vocab_size=vocab, attention="span_isolated", logits_shift=False)
+        cfg = preset(args.preset, max_position_embeddings=max(args.seq_len, 4096), **overrides)
+        net = Denoiser(cfg).to(device)
     opt = make_optimizer(net, args, device)
     state = load_state(Path(args.resume), net, opt) if args.resume else {"step": 0, "tokens": 0}
     return net, opt, state
@@ -352,6 +361,8 @@ def main(args: TrainArgs) -> Denoiser | None:
     """Train (or continue) and save checkpoint + resume state into ``args.out``; returns the net."""
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    if args.init and not args.tokenizer:
+        args = dataclasses.replace(args, tokenizer=args.init)  # the checkpoint's own vocabulary
     data_dir = data_dir_for(args, read_state(Path(args.resume)) if args.resume else None)
     if args.prepare:
         return None
@@ -368,6 +379,7 @@ def main(args: TrainArgs) -> Denoiser | None:
     params = sum(p.numel() for p in net.parameters())
     rate = producer_rate(train, args, maker)
     start = dict(event="start", params=params, device=str(device), producer_ex_s=rate)
+    start["val"] = evaluate(net, val, device, ctx)  # where this invocation starts from
     log({**start, "step": state["step"], "args": dataclasses.asdict(args)}, log_path)
     counters = train_loop(args, net, opt, loader, val, state, device, ctx, log_path)
     save_checkpoint(net, data_dir, out, dtype=torch.float16)

@@ -104,3 +104,21 @@ def test_checkpoint_round_trips(runs):
         exact = net(ids, region)
     torch.testing.assert_close(got, exact, rtol=1e-5, atol=1e-5)  # same fp16 weights
     torch.testing.assert_close(got, want, rtol=0, atol=0.05)  # fp16 rounding only
+
+
+def test_init_fine_tunes_an_engine_checkpoint(runs, tmp_path):
+    root, _, _ = runs
+    out = tmp_path / "ft"
+    args = parse_args(["--init", str(root / "b"), "--out", str(out), "--corpus",
+                       str(root / "corpus.jsonl"), "--seq-len", "128", "--batch", "8",
+                       "--steps", "3", "--workers", "0", "--log-every", "1",
+                       "--val-per-kind", "4", "--device", "cpu"])
+    main(args)
+    fresh = read_log(root / "a" / "train_log.jsonl")[0]
+    start, *steps = read_log(out / "train_log.jsonl")
+    assert start["event"] == "start" and start["params"] == fresh["params"]  # the tiny net
+    assert start["val"]["mean"] < fresh["val"]["mean"] - 0.3  # it starts trained
+    assert [r["step"] for r in steps if "loss" in r] == [1, 2, 3]
+    tokenizer = json.loads((root / "b" / "tokenizer.json").read_text())["model"]
+    assert json.loads((out / "data" / "tokenizer.json").read_text())["model"] == tokenizer
+    assert load(out, "cpu").config == load(root / "b", "cpu").config
