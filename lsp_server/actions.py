@@ -18,7 +18,9 @@ from lsp_server import regions
 from lsp_server.config import ServerConfig
 from lsp_server.documents import Document
 from lsp_server.edits import char_range, replace_span
+from lsp_server.inline_attempts import complete, schedule
 from lsp_server.inline_plan import InlinePlan, plan
+from lsp_server.syntax_check import SyntaxCheck
 
 Cancel = Callable[[], bool]
 CHARS_PER_TOKEN = 6  # generous: context is cut by characters before the sampler cuts by tokens
@@ -84,12 +86,25 @@ def inline_request(doc: Document, line: int, character: int, cfg: ServerConfig) 
 
 
 def run_inline(engine, req: InlineRequest, cfg: ServerConfig, cancel: Cancel) -> str | None:
-    """Denoise the span at the cursor; the cleaned text to insert, or None."""
-    from model import infill
+    """Denoise the span at the cursor; the cleaned text to insert, or None.
 
+    Up to ``cfg.inline_attempts`` candidates: the first that adds no syntax error wins.
+    """
     settings = decode_settings(cfg, req.plan.max_tokens, req.plan.single_line, allow_empty=False)
-    result = infill(engine, req.prefix, req.suffix, settings, cancel=cancel)
-    return None if result.cancelled else clean_inline(req, result.text)
+    tries = schedule(settings, cfg.inline_attempts, cfg.line_tokens)
+    check = syntax_check(req)
+    chosen = complete(engine, req.prefix, req.suffix, tries, lambda raw: clean_inline(req, raw),
+                      check.added_errors, cancel)
+    return chosen.text
+
+
+def syntax_check(req: InlineRequest) -> SyntaxCheck:
+    """The check for an insertion at the cursor, over the top-level statements around it."""
+    doc, start, end = req.doc, 0, len(req.doc.text)
+    if doc.tree is not None:
+        first, last = regions.top_level_span(doc.tree, doc.byte_at(req.offset))
+        start, end = doc.char_at_byte(first), doc.char_at_byte(last)
+    return SyntaxCheck(doc.language, doc.text[start : req.offset], doc.text[req.offset : end])
 
 
 def clean_inline(req: InlineRequest, raw: str) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import os
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -281,19 +282,35 @@ def _comments_before(regions: list[Region], source: bytes, limit: int) -> Region
     return Region("docstring", start, end, point_at(source, start), point_at(source, end))
 
 
-def error_rows(tree: Tree, start_byte: int = 0, end_byte: int | None = None) -> list[int]:
-    """Rows where an ERROR or MISSING node starts, for nodes starting inside the byte range."""
+def top_level_span(tree: Tree, byte: int) -> tuple[int, int]:
+    """Bytes of the top-level statements around ``byte``: the one before it through the one after.
+
+    Syntax is local to them, so checking an edit there costs what the function costs, not the file.
+    """
+    children = tree.root_node.children
+    start = max((c.start_byte for c in children if c.start_byte <= byte), default=0)
+    end = min((c.end_byte for c in children if c.end_byte >= byte), default=tree.root_node.end_byte)
+    return start, max(end, byte)
+
+
+def error_nodes(tree: Tree, start_byte: int = 0, end_byte: int | None = None) -> Iterator[Node]:
+    """ERROR and MISSING nodes that start inside the byte range (the whole tree by default)."""
     end_byte = tree.root_node.end_byte if end_byte is None else end_byte
-    rows: set[int] = set()
     stack = [tree.root_node]
     while stack:
         node = stack.pop()
-        if node.end_byte < start_byte or node.start_byte > end_byte or not node.has_error:
+        if node.end_byte < start_byte or node.start_byte > end_byte:
+            continue
+        if not (node.has_error or node.is_missing):
             continue
         if (node.is_error or node.is_missing) and node.start_byte >= start_byte:
-            rows.add(node.start_point.row)
+            yield node
         stack.extend(node.children)
-    return sorted(rows)
+
+
+def error_rows(tree: Tree, start_byte: int = 0, end_byte: int | None = None) -> list[int]:
+    """Rows where an ERROR or MISSING node starts, for nodes starting inside the byte range."""
+    return sorted({node.start_point.row for node in error_nodes(tree, start_byte, end_byte)})
 
 
 def _indent(line: bytes) -> int:

@@ -30,9 +30,10 @@ class Score:
     passed: list[Future] = dataclasses.field(default_factory=list)
     exact: list[bool] = dataclasses.field(default_factory=list)
     latency_ms: list[float] = dataclasses.field(default_factory=list)
+    broken: list[bool] = dataclasses.field(default_factory=list)  # adds a syntax error
 
     def summary(self) -> dict:
-        """pass@1, exact_match, n and mean model latency over the tasks seen."""
+        """pass@1, exact_match, n, mean model latency and share of syntax-breaking answers."""
         n = len(self.exact)
         passes = sum(f.result().passed for f in self.passed)
         return {
@@ -40,6 +41,7 @@ class Score:
             "exact_match": sum(self.exact) / n if n else 0.0,
             "n": n,
             "mean_latency_ms": sum(self.latency_ms) / n if n else 0.0,
+            "syntax_broken": sum(self.broken) / n if n else 0.0,
         }
 
 
@@ -85,48 +87,56 @@ def planned(task: dict, base):
                                allow_empty=False)
 
 
-def oracle(engine, task: dict, settings):
-    """The canonical solution's exact token count as the budget, with no pad tail."""
+def oracle(engine, task: dict, settings) -> list:
+    """The canonical solution's exact token count as the budget, with no pad tail; one attempt."""
     from model.sampler import encode
 
     n = len(encode(engine, task["canonical_solution"]))
-    return dataclasses.replace(settings, max_tokens=n, fixed_length=True)
+    return [dataclasses.replace(settings, max_tokens=n, fixed_length=True)]
+
+
+def product_tries(attempts: int) -> Callable[[dict, object], list]:
+    """The server's attempt schedule (lsp_server.inline_attempts) from the planned settings."""
+    from lsp_server.config import ServerConfig
+    from lsp_server.inline_attempts import schedule
+
+    line_tokens = ServerConfig().line_tokens
+    return lambda task, settings: schedule(settings, attempts, line_tokens)
 
 
 def run_tasks(
     engine,
     tasks: Sequence[dict],
     base,
-    variants: dict[str, Callable[[dict, object], object]],
+    variants: dict[str, Callable[[dict, object], list]],
     pool: ThreadPoolExecutor,
 ) -> dict[str, dict]:
     """Infill each task once per variant; sandboxed execution overlaps the next inference."""
-    from model import infill
+    from lsp_server.inline_attempts import complete
+    from lsp_server.syntax_check import SyntaxCheck
 
     scores = {name: Score() for name in variants}
     for task in tasks:
         plan_settings = planned(task, base)
-        for name, adjust in variants.items():
-            res = infill(engine, task["prompt"], task["suffix"], adjust(task, plan_settings))
-            completion = normalize(res.text)
+        check = SyntaxCheck("python", task["prompt"], "\n" + task["suffix"])
+        for name, tries in variants.items():
+            chosen = complete(engine, task["prompt"], task["suffix"], tries(task, plan_settings),
+                              lambda raw: raw if raw.strip() else None, check.added_errors)
+            completion = normalize(chosen.text or "")
             score = scores[name]
             score.passed.append(pool.submit(run_program, program(task, completion)))
             score.exact.append(exact_match(completion, task["canonical_solution"]))
-            score.latency_ms.append(res.elapsed_ms)
+            score.latency_ms.append(chosen.elapsed_ms)
+            score.broken.append(chosen.text is not None and chosen.added_errors > 0)
     return {name: score.summary() for name, score in scores.items()}
 
 
-def _as_planned(task: dict, settings):
-    """The headline variant: the inline plan's settings unchanged."""
-    return settings
-
-
-def run_dial(engine, tasks: Sequence[dict], base, pool: ThreadPoolExecutor) -> list[dict]:
+def run_dial(engine, tasks: Sequence[dict], base, tries, pool: ThreadPoolExecutor) -> list[dict]:
     """pass@1 and latency across a few (threshold, steps_per_token) settings, fast to slow."""
     points = []
     for threshold, spt in DIAL:
         dialed = dataclasses.replace(base, threshold=threshold, steps_per_token=spt)
-        s = run_tasks(engine, tasks, dialed, {"dial": _as_planned}, pool)["dial"]
+        s = run_tasks(engine, tasks, dialed, {"dial": tries}, pool)["dial"]
         points.append(
             {
                 "threshold": threshold,
@@ -181,6 +191,7 @@ def format_table(metrics: dict) -> str:
             )
         )
     head = f"humaneval {metrics['split']}  n={metrics['n']}  checkpoint={metrics['checkpoint']}"
+    head += f"  attempts={metrics.get('attempts')}  syntax broken {metrics['syntax_broken']:.3f}"
     lines = [head, f"{'variant':<22}{'pass@1':>8}{'exact':>8}{'ms/task':>10}"]
     for name, p, e, ms in rows:
         e_s = f"{e:8.3f}" if e is not None else f"{'':>8}"
@@ -199,6 +210,7 @@ def main(
     json_out: Path | None = None,
     dial: bool = False,
     with_oracle: bool = True,
+    attempts: int | None = None,
 ) -> dict:
     """Run the benchmark, print a table, write JSON (and the dial plot) if asked; return metrics."""
     from model import DecodeSettings, infill, load
@@ -209,17 +221,22 @@ def main(
     base = DecodeSettings(max_tokens=1, seed=seed)  # max_tokens is always replaced per task
     warm_up = dataclasses.replace(base, max_tokens=8)
     infill(engine, "def f(x):\n", "    return x\n", warm_up)  # uncounted, before any timing
-    variants = {"plan": _as_planned}
+    if attempts is None:
+        from lsp_server.config import ServerConfig
+
+        attempts = ServerConfig().inline_attempts
+    variants = {"plan": product_tries(attempts)}
     if with_oracle:
         variants["oracle"] = lambda task, settings: oracle(engine, task, settings)
     with ThreadPoolExecutor(max_workers=EXEC_WORKERS) as pool:
         summary = run_tasks(engine, tasks, base, variants, pool)
-        points = run_dial(engine, tasks, base, pool) if dial else None
+        points = run_dial(engine, tasks, base, variants["plan"], pool) if dial else None
     metrics = {
         **summary["plan"],
         "split": split if data is None else path.name,
         "checkpoint": str(checkpoint),
         "settings": {**dataclasses.asdict(base), "max_tokens": "inline_plan"},
+        "attempts": attempts,
     }
     metrics["oracle"] = (
         {k: summary["oracle"][k] for k in ("pass@1", "exact_match")} if with_oracle else None
@@ -252,5 +269,6 @@ def cli(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--json", dest="json_out", type=Path, help="write metrics here")
     ap.add_argument("--dial", action="store_true", help="sweep threshold/steps (plot next to JSON)")
     ap.add_argument("--no-oracle", dest="with_oracle", action="store_false")
+    ap.add_argument("--attempts", type=int, help="syntax-checked candidates (server default)")
     main(**vars(ap.parse_args(argv)))
     return 0

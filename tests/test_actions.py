@@ -94,6 +94,37 @@ def test_run_inline_with_the_model_returns_one_line(engine):
     assert text is None or "\n" not in text
 
 
+def test_inline_syntax_check_covers_the_function_not_the_broken_rest_of_the_file():
+    text = "def broken(:\n    pass\n\n\ndef f(x):\n    \n    return x\n"
+    req = actions.inline_request(open_doc(text), 5, 4, CFG)
+    check = actions.syntax_check(req)
+    assert check.before == "def f(x):\n    " and check.after == "\n    return x"
+    assert check.python_ok and check.base_errors == 0
+    assert check.added_errors("y = (") > 0 and check.added_errors("y = x") == 0
+
+
+def test_run_inline_tries_another_candidate_when_the_first_breaks_the_syntax(monkeypatch):
+    from types import SimpleNamespace
+
+    import model
+
+    outputs = iter(["y = (x", "y = x + 1"])
+    seen = []
+
+    def fake_infill(engine, prefix, suffix, settings, cancel=None):
+        seen.append(settings)
+        return SimpleNamespace(text=next(outputs), forward_passes=1, elapsed_ms=1.0,
+                               cancelled=False)
+
+    monkeypatch.setattr(model, "infill", fake_infill)
+    req = actions.inline_request(open_doc("def f(x):\n    \n    return y\n"), 1, 4, CFG)
+    assert actions.run_inline(None, req, CFG, NEVER) == "y = x + 1"
+    assert len(seen) == 2 and seen[1].single_line and not seen[0].single_line
+    one = ServerConfig(inline_attempts=1)
+    outputs = iter(["y = (x"])
+    assert actions.run_inline(None, req, one, NEVER) == "y = (x"  # no retry: shown as is
+
+
 def test_run_inline_honours_cancel(engine):
     req = actions.inline_request(open_doc(SAMPLE), 3, 0, CFG)
     assert actions.run_inline(engine, req, CFG, lambda: True) is None

@@ -108,14 +108,44 @@ def test_run_tasks_scores_a_perfect_and_an_empty_model(single_tasks, monkeypatch
 
     def fake_infill(engine, prefix, suffix, settings, cancel=None):
         text = solutions[prefix + suffix].rstrip("\n") if engine == "perfect" else ""
-        return SimpleNamespace(text=text, elapsed_ms=2.0)
+        return SimpleNamespace(text=text, elapsed_ms=2.0, forward_passes=1, cancelled=False)
 
     monkeypatch.setattr(model, "infill", fake_infill, raising=False)
     monkeypatch.setattr(bench_humaneval, "planned", lambda task, base: base)
     tasks = single_tasks[:4]
-    variants = {"plan": lambda task, settings: settings}
+    variants = {"plan": lambda task, settings: [settings]}
     with ThreadPoolExecutor(2) as pool:
         perfect = bench_humaneval.run_tasks("perfect", tasks, Settings(), variants, pool)["plan"]
         empty = bench_humaneval.run_tasks("empty", tasks, Settings(), variants, pool)["plan"]
-    assert perfect == {"pass@1": 1.0, "exact_match": 1.0, "n": 4, "mean_latency_ms": 2.0}
+    assert perfect == {"pass@1": 1.0, "exact_match": 1.0, "n": 4, "mean_latency_ms": 2.0,
+                       "syntax_broken": 0.0}
     assert empty["pass@1"] == 0.0 and empty["exact_match"] == 0.0
+
+
+def test_the_headline_retries_a_candidate_that_breaks_the_syntax(single_tasks, monkeypatch):
+    """First candidate unparsable, second correct: the product's attempts keep the second."""
+    from model import DecodeSettings
+
+    solutions = {t["prompt"] + t["suffix"]: t["canonical_solution"] for t in single_tasks}
+    calls = []
+
+    def fake_infill(engine, prefix, suffix, settings, cancel=None):
+        calls.append(settings)
+        good = solutions[prefix + suffix].rstrip("\n")
+        text = good if settings.single_line else good + " ) ) :"  # the 2nd attempt is one line
+        return SimpleNamespace(text=text, elapsed_ms=2.0, forward_passes=1, cancelled=False)
+
+    monkeypatch.setattr(model, "infill", fake_infill, raising=False)
+    base = DecodeSettings(max_tokens=64)
+    monkeypatch.setattr(bench_humaneval, "planned", lambda task, b: base)
+    tasks = single_tasks[:3]
+    with ThreadPoolExecutor(2) as pool:
+        once = {"plan": bench_humaneval.product_tries(1)}
+        single = bench_humaneval.run_tasks("m", tasks, base, once, pool)["plan"]
+        assert single["pass@1"] == 0.0 and single["syntax_broken"] == 1.0
+        calls.clear()
+        twice = {"plan": bench_humaneval.product_tries(3)}
+        scored = bench_humaneval.run_tasks("m", tasks, base, twice, pool)["plan"]
+    assert scored["pass@1"] == 1.0 and scored["syntax_broken"] == 0.0
+    assert scored["mean_latency_ms"] == 4.0  # both attempts are counted
+    assert len(calls) == 6 and calls[1].single_line and not calls[0].single_line

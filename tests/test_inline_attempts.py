@@ -1,0 +1,107 @@
+"""Syntax-checked inline completion candidates: the check, the schedule and the choice."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+import model
+from lsp_server import regions
+from lsp_server.inline_attempts import SAMPLE_TEMPERATURE, complete, schedule
+from lsp_server.syntax_check import SyntaxCheck
+from model import DecodeSettings
+
+BEFORE = "def f(x):\n    y = 1\n"
+AFTER = "\n    return y\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "breaks"),
+    [
+        ("    z = 2", False),
+        ("    for i in range(x):\n        y += i", False),
+        ("    z = (", True),  # tree-sitter sees it
+        ("    if x = 0:\n        pass", True),
+        ("  z = 2", True),  # only CPython's parser sees the bad dedent
+        ("    print 'a'", True),
+    ],
+)
+def test_python_insertions_are_scored_by_the_errors_they_add(text, breaks):
+    assert (SyntaxCheck("python", BEFORE, AFTER).added_errors(text) > 0) is breaks
+
+
+def test_a_file_that_is_already_broken_only_counts_new_errors():
+    broken_before = "def g(:\n    pass\n\n" + BEFORE
+    check = SyntaxCheck("python", broken_before, AFTER)
+    assert not check.python_ok and check.base_errors > 0
+    assert check.added_errors("    z = 2") == 0
+    assert check.added_errors("    z = (((") > 0
+
+
+def test_other_grammars_and_unknown_languages():
+    js = SyntaxCheck("javascript", "function f(x) {\n  ", "\n  return x;\n}\n")
+    assert js.added_errors("x += 1;") == 0 and js.added_errors("x += ) (;") > 0
+    assert SyntaxCheck(None, "a", "b").added_errors("((((") == 0  # no grammar: never rejects
+
+
+def test_the_check_sees_only_the_top_level_statements_around_the_cursor():
+    source = b"import os\n\ndef a():\n    return 1\n\n\ndef b():\n    return 2\n"
+    tree = regions.parse("python", source)
+    inside_a = source.index(b"return 1")
+    assert regions.top_level_span(tree, inside_a) == (
+        source.index(b"def a"), source.index(b"\n\n\ndef b"))
+    between = source.index(b"\n\ndef b")
+    start, end = regions.top_level_span(tree, between)
+    assert source[start:end].startswith(b"def a") and source[start:end].endswith(b"return 2")
+
+
+def test_schedule_plan_first_then_one_line_then_samples():
+    block = DecodeSettings(max_tokens=64, seed=3)
+    tries = schedule(block, 4, line_tokens=24)
+    assert tries[0] == block
+    assert tries[1].single_line and tries[1].max_tokens == 24 and tries[1].temperature == 0
+    assert [(t.temperature, t.seed) for t in tries[2:]] == [(SAMPLE_TEMPERATURE, 4),
+                                                           (SAMPLE_TEMPERATURE, 5)]
+    line = DecodeSettings(max_tokens=24, single_line=True)
+    assert [t.temperature for t in schedule(line, 2, 24)] == [0.0, SAMPLE_TEMPERATURE]
+    assert schedule(block, 1, 24) == [block]
+
+
+def _scripted(monkeypatch, outputs: list[str], cancel_at: int | None = None):
+    calls = []
+
+    def fake_infill(engine, prefix, suffix, settings, cancel=None):
+        calls.append(settings)
+        k = len(calls) - 1
+        return SimpleNamespace(text=outputs[k], forward_passes=2, elapsed_ms=5.0,
+                               cancelled=k == cancel_at)
+
+    monkeypatch.setattr(model, "infill", fake_infill)
+    return calls
+
+
+def test_the_first_candidate_that_parses_wins(monkeypatch):
+    calls = _scripted(monkeypatch, ["    z = (", "    z = 2", "    z = 3"])
+    check = SyntaxCheck("python", BEFORE, AFTER)
+    tries = schedule(DecodeSettings(max_tokens=64), 3, 24)
+    got = complete(None, BEFORE, AFTER, tries, lambda raw: raw, check.added_errors)
+    assert (got.text, got.attempts, got.added_errors) == ("    z = 2", 2, 0)
+    assert got.forward_passes == 4 and got.elapsed_ms == 10.0 and len(calls) == 2
+
+
+def test_when_every_candidate_breaks_the_least_broken_is_kept(monkeypatch):
+    _scripted(monkeypatch, ["    z = ((((", "    z = (", "", "    z = [[[["])
+    check = SyntaxCheck("python", BEFORE, AFTER)
+    tries = schedule(DecodeSettings(max_tokens=64), 4, 24)
+    finish = lambda raw: raw or None  # noqa: E731 - an empty candidate is no candidate
+    got = complete(None, BEFORE, AFTER, tries, finish, check.added_errors)
+    assert got.text == "    z = (" and got.attempts == 4 and got.added_errors > 0
+
+
+def test_a_cancelled_attempt_returns_nothing(monkeypatch):
+    calls = _scripted(monkeypatch, ["    z = (", "    z = 2"], cancel_at=1)
+    check = SyntaxCheck("python", BEFORE, AFTER)
+    tries = schedule(DecodeSettings(max_tokens=64), 3, 24)
+    got = complete(None, BEFORE, AFTER, tries, lambda raw: raw, check.added_errors)
+    assert got.cancelled and got.text is None and len(calls) == 2
