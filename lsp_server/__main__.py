@@ -9,6 +9,14 @@ import sys
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
+class _ExitIsNotAnError(logging.Filter):
+    """pygls ends a TCP session with ``sys.exit`` inside asyncio's connection callback, which
+    asyncio logs as an unhandled error: drop that one record (the process still exits 0)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], SystemExit))
+
+
 def serve(tcp: str | None = None, log_level: str = "info") -> None:
     """Start the language server (stdio unless ``tcp`` is ``HOST:PORT``)."""
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format=LOG_FORMAT)
@@ -19,6 +27,7 @@ def serve(tcp: str | None = None, log_level: str = "info") -> None:
 
     logging.getLogger("lsp_server").addHandler(ClientLogHandler(server))
     if tcp:
+        logging.getLogger("asyncio").addFilter(_ExitIsNotAnError())
         host, _, port = tcp.rpartition(":")
         server.start_tcp(host or "127.0.0.1", int(port))
     else:
