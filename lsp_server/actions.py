@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from lsprotocol import types
 
 from lsp_server import regions
+from lsp_server.attempts import best_of, schedule
 from lsp_server.config import ServerConfig
 from lsp_server.documents import Document
 from lsp_server.edits import char_range, replace_span
-from lsp_server.inline_attempts import complete, schedule
 from lsp_server.inline_plan import InlinePlan, plan
 from lsp_server.syntax_check import SyntaxCheck
 
@@ -88,23 +88,34 @@ def inline_request(doc: Document, line: int, character: int, cfg: ServerConfig) 
 def run_inline(engine, req: InlineRequest, cfg: ServerConfig, cancel: Cancel) -> str | None:
     """Denoise the span at the cursor; the cleaned text to insert, or None.
 
-    Up to ``cfg.inline_attempts`` candidates: the first that adds no syntax error wins.
+    Up to ``cfg.syntax_attempts`` candidates: the first that adds no syntax error wins.
     """
+    from model import infill
+
     settings = decode_settings(cfg, req.plan.max_tokens, req.plan.single_line, allow_empty=False)
-    tries = schedule(settings, cfg.inline_attempts, cfg.line_tokens)
-    check = syntax_check(req)
-    chosen = complete(engine, req.prefix, req.suffix, tries, lambda raw: clean_inline(req, raw),
-                      check.added_errors, cancel)
+    chosen = best_of(
+        schedule(settings, cfg.syntax_attempts, cfg.line_tokens),
+        lambda s: infill(engine, req.prefix, req.suffix, s, cancel=cancel),
+        lambda result: clean_inline(req, result.text),
+        syntax_check(req).added_errors,
+    )
     return chosen.text
 
 
 def syntax_check(req: InlineRequest) -> SyntaxCheck:
     """The check for an insertion at the cursor, over the top-level statements around it."""
-    doc, start, end = req.doc, 0, len(req.doc.text)
-    if doc.tree is not None:
-        first, last = regions.top_level_span(doc.tree, doc.byte_at(req.offset))
-        start, end = doc.char_at_byte(first), doc.char_at_byte(last)
-    return SyntaxCheck(doc.language, doc.text[start : req.offset], doc.text[req.offset : end])
+    start, end = _top_level_span(req.doc, req.offset, req.offset)
+    text = req.doc.text
+    return SyntaxCheck(req.doc.language, text[start : req.offset], text[req.offset : end])
+
+
+def _top_level_span(doc: Document, first: int, last: int) -> tuple[int, int]:
+    """Char span of the top-level statements from the one around ``first`` to ``last``'s."""
+    if doc.tree is None:
+        return 0, len(doc.text)
+    start = regions.top_level_span(doc.tree, doc.byte_at(first))[0]
+    end = regions.top_level_span(doc.tree, doc.byte_at(last))[1]
+    return doc.char_at_byte(start), doc.char_at_byte(end)
 
 
 def clean_inline(req: InlineRequest, raw: str) -> str | None:
@@ -263,10 +274,25 @@ def run_fix(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel
     budgets = [_budget(engine, doc.text[a:b], cfg) for a, b in holes]
     single = all(first == last for first, last in groups)
     settings = decode_settings(cfg, max(budgets), single, allow_empty=True)
-    result = infill_spans(engine, pieces, budgets, settings, cancel=cancel)
-    if result.cancelled:
+    start, end = _top_level_span(doc, holes[0][0], holes[-1][1])
+    check = SyntaxCheck(doc.language, doc.text[start:end], "")
+
+    def filled(texts: list[str]) -> int:  # syntax errors the fills add to the function
+        out, at = [], start
+        for (a, b), text in zip(holes, texts):
+            out += [doc.text[at:a], text.rstrip()]
+            at = b
+        return check.added_errors("".join(out) + doc.text[at:end])
+
+    chosen = best_of(
+        schedule(settings, cfg.syntax_attempts),
+        lambda s: infill_spans(engine, pieces, budgets, s, cancel=cancel),
+        lambda result: result.texts,
+        filled,
+    )
+    if chosen.text is None:
         return None
-    edits = [edit for group, hole, text in zip(groups, holes, result.texts)
+    edits = [edit for group, hole, text in zip(groups, holes, chosen.text)
              for edit in _group_edits(doc, group, hole, text)]
     return edits or None
 

@@ -42,7 +42,7 @@ class ServerConfig(msgspec.Struct, rename="camel", forbid_unknown_fields=False):
     line_tokens: Tokens = 24
     block_tokens: Tokens = 64
     context_tokens: Annotated[int, msgspec.Meta(ge=16, le=32768)] = 384
-    inline_attempts: Annotated[int, msgspec.Meta(ge=1, le=8)] = 2  # syntax-checked candidates
+    syntax_attempts: Annotated[int, msgspec.Meta(ge=1, le=8)] = 2  # syntax-checked candidates
     debounce_ms: Annotated[int, msgspec.Meta(ge=0, le=5000)] = 75
     log_level: Literal["debug", "info", "warning", "error"] | None = None  # None: --log-level
     features: Features = msgspec.field(default_factory=Features)

@@ -96,9 +96,9 @@ def oracle(engine, task: dict, settings) -> list:
 
 
 def product_tries(attempts: int) -> Callable[[dict, object], list]:
-    """The server's attempt schedule (lsp_server.inline_attempts) from the planned settings."""
+    """The server's attempt schedule (lsp_server.attempts) from the planned settings."""
+    from lsp_server.attempts import schedule
     from lsp_server.config import ServerConfig
-    from lsp_server.inline_attempts import schedule
 
     line_tokens = ServerConfig().line_tokens
     return lambda task, settings: schedule(settings, attempts, line_tokens)
@@ -112,16 +112,21 @@ def run_tasks(
     pool: ThreadPoolExecutor,
 ) -> dict[str, dict]:
     """Infill each task once per variant; sandboxed execution overlaps the next inference."""
-    from lsp_server.inline_attempts import complete
+    from lsp_server.attempts import best_of
     from lsp_server.syntax_check import SyntaxCheck
+    from model import infill
 
     scores = {name: Score() for name in variants}
     for task in tasks:
         plan_settings = planned(task, base)
         check = SyntaxCheck("python", task["prompt"], "\n" + task["suffix"])
         for name, tries in variants.items():
-            chosen = complete(engine, task["prompt"], task["suffix"], tries(task, plan_settings),
-                              lambda raw: raw if raw.strip() else None, check.added_errors)
+            chosen = best_of(
+                tries(task, plan_settings),
+                lambda s, t=task: infill(engine, t["prompt"], t["suffix"], s),
+                lambda result: result.text if result.text.strip() else None,
+                check.added_errors,
+            )
             completion = normalize(chosen.text or "")
             score = scores[name]
             score.passed.append(pool.submit(run_program, program(task, completion)))
@@ -224,7 +229,7 @@ def main(
     if attempts is None:
         from lsp_server.config import ServerConfig
 
-        attempts = ServerConfig().inline_attempts
+        attempts = ServerConfig().syntax_attempts
     variants = {"plan": product_tries(attempts)}
     if with_oracle:
         variants["oracle"] = lambda task, settings: oracle(engine, task, settings)

@@ -120,7 +120,7 @@ def test_run_inline_tries_another_candidate_when_the_first_breaks_the_syntax(mon
     req = actions.inline_request(open_doc("def f(x):\n    \n    return y\n"), 1, 4, CFG)
     assert actions.run_inline(None, req, CFG, NEVER) == "y = x + 1"
     assert len(seen) == 2 and seen[1].single_line and not seen[0].single_line
-    one = ServerConfig(inline_attempts=1)
+    one = ServerConfig(syntax_attempts=1)
     outputs = iter(["y = (x"])
     assert actions.run_inline(None, req, one, NEVER) == "y = (x"  # no retry: shown as is
 
@@ -191,6 +191,30 @@ def test_run_fix_changes_only_flagged_rows(engine):
     assert changed_rows(SAMPLE, after) <= set(flagged)
     for i in flagged:  # a rewritten line keeps its indentation
         assert after.split("\n")[i].startswith("        ")
+
+
+def test_run_fix_tries_again_when_the_fill_leaves_the_function_broken(monkeypatch, engine):
+    from types import SimpleNamespace
+
+    import model
+
+    fills = iter([["y = (x +"], ["y = x + 1"]])
+    seen = []
+
+    def fake_spans(engine, pieces, budgets, settings, cancel=None):
+        seen.append(settings)
+        return SimpleNamespace(texts=next(fills), forward_passes=1, elapsed_ms=1.0,
+                               cancelled=False)
+
+    monkeypatch.setattr(model, "infill_spans", fake_spans)
+    text = "import os\n\n\ndef f(x):\n    y = x +\n    return y\n"
+    req = actions.fix_request(open_doc(text), 4, 4, diagnostic_rows=[4])
+    edits = actions.run_fix(engine, req, CFG, NEVER)
+    assert apply(open_doc(text), edits).split("\n")[4] == "    y = x + 1"
+    assert len(seen) == 2 and seen[1].temperature > 0 and seen[1].max_tokens == seen[0].max_tokens
+    fills = iter([["y = (x +"]])
+    one = actions.run_fix(engine, req, ServerConfig(syntax_attempts=1), NEVER)
+    assert apply(open_doc(text), one).split("\n")[4] == "    y = (x +"  # shown as it came
 
 
 def test_run_fix_honours_cancel(engine):

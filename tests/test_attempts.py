@@ -1,4 +1,4 @@
-"""Syntax-checked inline completion candidates: the check, the schedule and the choice."""
+"""Syntax-checked candidates: the check, the schedule and the choice."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
-import model
 from lsp_server import regions
-from lsp_server.inline_attempts import SAMPLE_TEMPERATURE, complete, schedule
+from lsp_server.attempts import SAMPLE_TEMPERATURE, best_of, schedule
 from lsp_server.syntax_check import SyntaxCheck
 from model import DecodeSettings
 
@@ -65,43 +64,47 @@ def test_schedule_plan_first_then_one_line_then_samples():
                                                            (SAMPLE_TEMPERATURE, 5)]
     line = DecodeSettings(max_tokens=24, single_line=True)
     assert [t.temperature for t in schedule(line, 2, 24)] == [0.0, SAMPLE_TEMPERATURE]
+    assert [t.temperature for t in schedule(block, 2)] == [0.0, SAMPLE_TEMPERATURE]  # no line
     assert schedule(block, 1, 24) == [block]
 
 
-def _scripted(monkeypatch, outputs: list[str], cancel_at: int | None = None):
+def scripted(outputs: list[str], cancel_at: int | None = None):
+    """A stand-in sampler returning ``outputs`` in turn; records the settings it was given."""
     calls = []
 
-    def fake_infill(engine, prefix, suffix, settings, cancel=None):
+    def generate(settings):
         calls.append(settings)
         k = len(calls) - 1
         return SimpleNamespace(text=outputs[k], forward_passes=2, elapsed_ms=5.0,
                                cancelled=k == cancel_at)
 
-    monkeypatch.setattr(model, "infill", fake_infill)
-    return calls
+    return generate, calls
 
 
-def test_the_first_candidate_that_parses_wins(monkeypatch):
-    calls = _scripted(monkeypatch, ["    z = (", "    z = 2", "    z = 3"])
+def text_of(result):
+    return result.text or None  # an empty candidate is no candidate
+
+
+def test_the_first_candidate_that_parses_wins():
+    generate, calls = scripted(["    z = (", "    z = 2", "    z = 3"])
     check = SyntaxCheck("python", BEFORE, AFTER)
     tries = schedule(DecodeSettings(max_tokens=64), 3, 24)
-    got = complete(None, BEFORE, AFTER, tries, lambda raw: raw, check.added_errors)
+    got = best_of(tries, generate, text_of, check.added_errors)
     assert (got.text, got.attempts, got.added_errors) == ("    z = 2", 2, 0)
     assert got.forward_passes == 4 and got.elapsed_ms == 10.0 and len(calls) == 2
 
 
-def test_when_every_candidate_breaks_the_least_broken_is_kept(monkeypatch):
-    _scripted(monkeypatch, ["    z = ((((", "    z = (", "", "    z = [[[["])
+def test_when_every_candidate_breaks_the_least_broken_is_kept():
+    generate, _ = scripted(["    z = ((((", "    z = (", "", "    z = [[[["])
     check = SyntaxCheck("python", BEFORE, AFTER)
     tries = schedule(DecodeSettings(max_tokens=64), 4, 24)
-    finish = lambda raw: raw or None  # noqa: E731 - an empty candidate is no candidate
-    got = complete(None, BEFORE, AFTER, tries, finish, check.added_errors)
+    got = best_of(tries, generate, text_of, check.added_errors)
     assert got.text == "    z = (" and got.attempts == 4 and got.added_errors > 0
 
 
-def test_a_cancelled_attempt_returns_nothing(monkeypatch):
-    calls = _scripted(monkeypatch, ["    z = (", "    z = 2"], cancel_at=1)
+def test_a_cancelled_attempt_returns_nothing():
+    generate, calls = scripted(["    z = (", "    z = 2"], cancel_at=1)
     check = SyntaxCheck("python", BEFORE, AFTER)
     tries = schedule(DecodeSettings(max_tokens=64), 3, 24)
-    got = complete(None, BEFORE, AFTER, tries, lambda raw: raw, check.added_errors)
+    got = best_of(tries, generate, text_of, check.added_errors)
     assert got.cancelled and got.text is None and len(calls) == 2
