@@ -1,6 +1,7 @@
 """Train the default denoiser on product-shaped masks (see :mod:`model.masking`).
 
-    python -m model.train --out DIR [--corpus DIR/corpus.jsonl] [--tokenizer DIR | --vocab 8192]
+    python -m model.train --out DIR [--corpus DIR/corpus.jsonl [--max-files N]]
+        [--tokenizer DIR | --vocab 8192]
         [--preset small] [--seq-len 512] [--batch 128] [--lr 1e-3] [--steps N] [--minutes M]
         [--resume DIR | --init CKPT] [--device cuda|cpu] [--workers 8] [--mix kind=w,...]
         [--seed 0] [--compile]
@@ -22,6 +23,7 @@ import dataclasses
 import json
 import math
 import os
+import random
 import sys
 import time
 from contextlib import nullcontext
@@ -49,6 +51,7 @@ STATE_DIR = "resume"  # a subfolder: checkpoint loaders read every *.safetensors
 class TrainArgs:
     out: str
     corpus: str | None = None
+    max_files: int | None = None  # tokenize a seeded random sample of this many corpus files
     tokenizer: str | None = None
     vocab: int = 8192
     tokenizer_chars: int = 50_000_000  # train the tokenizer on a sample this large
@@ -90,7 +93,11 @@ def _index(text: str):
 def build_data(args: TrainArgs, data_dir: Path) -> None:
     """Tokenizer (trained unless given), then every file tokenized and indexed, cached."""
     t0 = time.perf_counter()
-    texts = [t for t in read_corpus(Path(args.corpus)) if t.strip()]
+    texts = list(read_corpus(Path(args.corpus)))
+    if args.max_files:  # a seeded sample, for short runs on the CPU
+        random.Random(args.seed).shuffle(texts)
+        texts = texts[: args.max_files]
+    texts = [t for t in texts if t.strip()]
     if args.tokenizer:
         tok = tokenizers_.load(Path(args.tokenizer)).backend_tokenizer
     else:
