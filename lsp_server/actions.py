@@ -88,13 +88,16 @@ def inline_request(doc: Document, line: int, character: int, cfg: ServerConfig) 
 def run_inline(engine, req: InlineRequest, cfg: ServerConfig, cancel: Cancel) -> str | None:
     """Denoise the span at the cursor; the cleaned text to insert, or None.
 
-    Up to ``cfg.syntax_attempts`` candidates: the first that adds no syntax error wins.
+    A block (cursor on an empty line) gets up to ``cfg.syntax_attempts`` candidates, the first
+    that adds no syntax error winning. The rest of a line gets one: a second would double the
+    latency of the most frequent request (server p50 147 -> 232 ms measured).
     """
     from model import infill
 
     settings = decode_settings(cfg, req.plan.max_tokens, req.plan.single_line, allow_empty=False)
+    count = 1 if req.plan.single_line else cfg.syntax_attempts
     chosen = best_of(
-        schedule(settings, cfg.syntax_attempts, cfg.line_tokens),
+        schedule(settings, count, cfg.line_tokens),
         lambda s: infill(engine, req.prefix, req.suffix, s, cancel=cancel),
         lambda result: clean_inline(req, result.text),
         syntax_check(req).added_errors,

@@ -109,7 +109,7 @@ def test_run_inline_tries_another_candidate_when_the_first_breaks_the_syntax(mon
     import model
 
     outputs = iter(["y = (x", "y = x + 1"])
-    seen = []
+    seen: list = []
 
     def fake_infill(engine, prefix, suffix, settings, cancel=None):
         seen.append(settings)
@@ -123,6 +123,10 @@ def test_run_inline_tries_another_candidate_when_the_first_breaks_the_syntax(mon
     one = ServerConfig(syntax_attempts=1)
     outputs = iter(["y = (x"])
     assert actions.run_inline(None, req, one, NEVER) == "y = (x"  # no retry: shown as is
+    line = actions.inline_request(open_doc("def f(x):\n    y = \n    return y\n"), 1, 8, CFG)
+    assert line.plan.single_line
+    outputs, seen[:] = iter(["(x"]), []
+    assert actions.run_inline(None, line, CFG, NEVER) == "(x" and len(seen) == 1  # one try
 
 
 def test_run_inline_honours_cancel(engine):
@@ -199,7 +203,7 @@ def test_run_fix_tries_again_when_the_fill_leaves_the_function_broken(monkeypatc
     import model
 
     fills = iter([["y = (x +"], ["y = x + 1"]])
-    seen = []
+    seen: list = []
 
     def fake_spans(engine, pieces, budgets, settings, cancel=None):
         seen.append(settings)
