@@ -103,29 +103,37 @@ def test_inline_syntax_check_covers_the_function_not_the_broken_rest_of_the_file
     assert check.added_errors("y = (") > 0 and check.added_errors("y = x") == 0
 
 
-def test_run_inline_tries_another_candidate_when_the_first_breaks_the_syntax(monkeypatch):
+def scripted(monkeypatch, name: str, field: str, outputs: list) -> list:
+    """Replace ``model.<name>`` by a sampler returning ``outputs.pop(0)`` as ``field``; the list
+    returned collects the settings of every call."""
     from types import SimpleNamespace
 
     import model
 
-    outputs = iter(["y = (x", "y = x + 1"])
     seen: list = []
 
-    def fake_infill(engine, prefix, suffix, settings, cancel=None):
+    def fake(engine, first, second, settings, cancel=None):
         seen.append(settings)
-        return SimpleNamespace(text=next(outputs), forward_passes=1, elapsed_ms=1.0,
+        return SimpleNamespace(**{field: outputs.pop(0)}, forward_passes=1, elapsed_ms=1.0,
                                cancelled=False)
 
-    monkeypatch.setattr(model, "infill", fake_infill)
+    monkeypatch.setattr(model, name, fake)
+    return seen
+
+
+def test_run_inline_tries_another_candidate_when_the_first_breaks_the_syntax(monkeypatch):
+    outputs = ["y = (x", "y = x + 1"]
+    seen = scripted(monkeypatch, "infill", "text", outputs)
     req = actions.inline_request(open_doc("def f(x):\n    \n    return y\n"), 1, 4, CFG)
     assert actions.run_inline(None, req, CFG, NEVER) == "y = x + 1"
     assert len(seen) == 2 and seen[1].single_line and not seen[0].single_line
     one = ServerConfig(syntax_attempts=1)
-    outputs = iter(["y = (x"])
+    outputs.append("y = (x")
     assert actions.run_inline(None, req, one, NEVER) == "y = (x"  # no retry: shown as is
     line = actions.inline_request(open_doc("def f(x):\n    y = \n    return y\n"), 1, 8, CFG)
     assert line.plan.single_line
-    outputs, seen[:] = iter(["(x"]), []
+    outputs.append("(x")
+    seen.clear()
     assert actions.run_inline(None, line, CFG, NEVER) == "(x" and len(seen) == 1  # one try
 
 
@@ -198,25 +206,14 @@ def test_run_fix_changes_only_flagged_rows(engine):
 
 
 def test_run_fix_tries_again_when_the_fill_leaves_the_function_broken(monkeypatch, engine):
-    from types import SimpleNamespace
-
-    import model
-
-    fills = iter([["y = (x +"], ["y = x + 1"]])
-    seen: list = []
-
-    def fake_spans(engine, pieces, budgets, settings, cancel=None):
-        seen.append(settings)
-        return SimpleNamespace(texts=next(fills), forward_passes=1, elapsed_ms=1.0,
-                               cancelled=False)
-
-    monkeypatch.setattr(model, "infill_spans", fake_spans)
+    fills = [["y = (x +"], ["y = x + 1"]]
+    seen = scripted(monkeypatch, "infill_spans", "texts", fills)
     text = "import os\n\n\ndef f(x):\n    y = x +\n    return y\n"
     req = actions.fix_request(open_doc(text), 4, 4, diagnostic_rows=[4])
     edits = actions.run_fix(engine, req, CFG, NEVER)
     assert apply(open_doc(text), edits).split("\n")[4] == "    y = x + 1"
     assert len(seen) == 2 and seen[1].temperature > 0 and seen[1].max_tokens == seen[0].max_tokens
-    fills = iter([["y = (x +"]])
+    fills.append(["y = (x +"])
     one = actions.run_fix(engine, req, ServerConfig(syntax_attempts=1), NEVER)
     assert apply(open_doc(text), one).split("\n")[4] == "    y = (x +"  # shown as it came
 
