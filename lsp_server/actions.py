@@ -256,7 +256,11 @@ def _hole(doc: Document, group: tuple[int, int]) -> tuple[int, int]:
 
 def run_fix(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel
             ) -> list[types.TextEdit] | None:
-    """Denoise the flagged lines jointly (one hole per line group); edits of changed lines."""
+    """Denoise the flagged lines jointly (one hole per line group); edits of changed lines.
+
+    Up to ``cfg.syntax_attempts`` fills: the first that leaves the function with no more syntax
+    errors than before (one fewer, if it had any) wins, else the least broken one.
+    """
     from model import infill_spans, token_logprobs
 
     doc = req.doc
@@ -279,13 +283,14 @@ def run_fix(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel
     settings = decode_settings(cfg, max(budgets), single, allow_empty=True)
     start, end = _top_level_span(doc, holes[0][0], holes[-1][1])
     check = SyntaxCheck(doc.language, doc.text[start:end], "")
+    allowed = max(0, check.base_errors - 1)  # a fix of broken code must remove an error
 
-    def filled(texts: list[str]) -> int:  # syntax errors the fills add to the function
+    def filled(texts: list[str]) -> int:  # errors over what the fill may leave
         out, at = [], start
         for (a, b), text in zip(holes, texts):
             out += [doc.text[at:a], text.rstrip()]
             at = b
-        return check.added_errors("".join(out) + doc.text[at:end])
+        return max(0, check.errors("".join(out) + doc.text[at:end]) - allowed)
 
     chosen = best_of(
         schedule(settings, cfg.syntax_attempts),

@@ -14,28 +14,28 @@ from lsp_server import regions
 
 
 class SyntaxCheck:
-    """The document around the cursor, parsed once; ``added_errors`` scores an insertion there."""
+    """The code around the cursor, parsed once; scores an insertion there, or a rewrite of it."""
 
     def __init__(self, lang: str | None, before: str, after: str):
         self.lang = lang if lang in regions.LANGUAGES else None
         self.before, self.after = before, after
-        if self.lang is not None:
-            self.base_errors = self._tree_errors(before + after)
-            self.python_ok = self.lang == "python" and _python_parses(before + after)
+        self.base_errors = self.errors(before + after)
+
+    def errors(self, source: str) -> int:
+        """tree-sitter ERROR/MISSING nodes, plus one if CPython's parser rejects Python source."""
+        if self.lang is None:
+            return 0
+        tree = regions.parse(self.lang, source.encode("utf-8", "surrogatepass"))
+        count = sum(1 for _ in regions.error_nodes(tree))
+        return count + (self.lang == "python" and not _python_parses(source))
 
     def added_errors(self, text: str) -> int:
         """How many syntax errors inserting ``text`` at the cursor adds (0 = none, or unknown)."""
-        if self.lang is None:
-            return 0
-        source = self.before + text + self.after
-        added = max(0, self._tree_errors(source) - self.base_errors)
-        if self.python_ok and not _python_parses(source):
-            added += 1
-        return added
+        return self.added_errors_in(self.before + text + self.after)
 
-    def _tree_errors(self, source: str) -> int:
-        tree = regions.parse(self.lang, source.encode("utf-8", "surrogatepass"))
-        return sum(1 for _ in regions.error_nodes(tree))
+    def added_errors_in(self, source: str) -> int:
+        """How many more syntax errors ``source``, a rewrite of ``before + after``, has."""
+        return max(0, self.errors(source) - self.base_errors)
 
 
 def _python_parses(source: str) -> bool:

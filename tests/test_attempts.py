@@ -33,9 +33,19 @@ def test_python_insertions_are_scored_by_the_errors_they_add(text, breaks):
 def test_a_file_that_is_already_broken_only_counts_new_errors():
     broken_before = "def g(:\n    pass\n\n" + BEFORE
     check = SyntaxCheck("python", broken_before, AFTER)
-    assert not check.python_ok and check.base_errors > 0
+    assert check.base_errors > 0
     assert check.added_errors("    z = 2") == 0
     assert check.added_errors("    z = (((") > 0
+
+
+def test_a_rewrite_is_compared_with_the_original_not_appended_to_it():
+    original = "def f(x):\n    y = x +\n    return y\n"  # one error
+    check = SyntaxCheck("python", original, "")
+    assert check.base_errors == 2  # tree-sitter's error node and CPython's rejection
+    assert check.added_errors_in(original.replace("x +", "x + 1")) == 0  # fixed: nothing added
+    assert check.added_errors_in(original) == 0
+    worse = original.replace("x +", "(x + [")
+    assert check.added_errors_in(worse) > 0
 
 
 def test_other_grammars_and_unknown_languages():
