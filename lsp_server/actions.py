@@ -283,13 +283,13 @@ def run_fix(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel
     settings = decode_settings(cfg, max(budgets), single, allow_empty=True)
     start, end = _top_level_span(doc, holes[0][0], holes[-1][1])
     check = SyntaxCheck(doc.language, doc.text[start:end], "")
-    allowed = max(0, check.base_errors - 1)  # a fix of broken code must remove an error
 
     def filled(texts: list[str]) -> int:  # errors over what the fill may leave
         out, at = [], start
         for (a, b), text in zip(holes, texts):
             out += [doc.text[at:a], text.rstrip()]
             at = b
+        allowed = max(0, check.base_errors - 1)  # a fix of broken code must remove an error
         return max(0, check.errors("".join(out) + doc.text[at:end]) - allowed)
 
     chosen = best_of(

@@ -22,7 +22,7 @@ class Attempted:
 
     text: Any = None
     attempts: int = 0
-    added_errors: int = 0
+    added_errors: int | None = None  # None: a lone try, returned unchecked
     forward_passes: int = 0
     elapsed_ms: float = 0.0
     cancelled: bool = False
@@ -52,8 +52,9 @@ def best_of(
     """Run ``generate(settings)`` for each of ``tries`` until a ``finish``-ed candidate adds no
     syntax error. ``generate`` returns a sampler result (``cancelled``, ``forward_passes``,
     ``elapsed_ms``); ``finish`` turns it into a candidate, or None when it has nothing to offer.
+    A lone try has nothing to be compared with, so it is never checked (no parse on that path).
     """
-    out, best = Attempted(), None
+    out, best, alone = Attempted(), None, len(tries) == 1
     for settings in tries:
         result = generate(settings)
         out.attempts += 1
@@ -64,10 +65,10 @@ def best_of(
         candidate = finish(result)
         if candidate is None:
             continue
-        errors = added_errors(candidate)
+        errors = None if alone else added_errors(candidate)
         if best is None or errors < best[0]:
             best = (errors, candidate)
-        if errors == 0:
+        if not errors:
             break
     if best is not None:
         out.added_errors, out.text = best

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import warnings
+from functools import cached_property
 
 from lsp_server import regions
 
@@ -19,7 +20,11 @@ class SyntaxCheck:
     def __init__(self, lang: str | None, before: str, after: str):
         self.lang = lang if lang in regions.LANGUAGES else None
         self.before, self.after = before, after
-        self.base_errors = self.errors(before + after)
+
+    @cached_property
+    def base_errors(self) -> int:
+        """Errors of ``before + after`` as they are (parsed on first use only)."""
+        return self.errors(self.before + self.after)
 
     def errors(self, source: str) -> int:
         """tree-sitter ERROR/MISSING nodes, plus one if CPython's parser rejects Python source."""

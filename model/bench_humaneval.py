@@ -132,7 +132,7 @@ def run_tasks(
             score.passed.append(pool.submit(run_program, program(task, completion)))
             score.exact.append(exact_match(completion, task["canonical_solution"]))
             score.latency_ms.append(chosen.elapsed_ms)
-            score.broken.append(chosen.text is not None and chosen.added_errors > 0)
+            score.broken.append(chosen.text is not None and check.added_errors(chosen.text) > 0)
     return {name: score.summary() for name, score in scores.items()}
 
 

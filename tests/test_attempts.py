@@ -118,3 +118,14 @@ def test_a_cancelled_attempt_returns_nothing():
     tries = schedule(DecodeSettings(max_tokens=64), 3, 24)
     got = best_of(tries, generate, text_of, check.added_errors)
     assert got.cancelled and got.text is None and len(calls) == 2
+
+
+def test_a_lone_try_is_returned_without_parsing():
+    generate, _ = scripted(["    z = ("])
+
+    def never(candidate):
+        raise AssertionError("a lone try must not be parsed")
+
+    got = best_of([DecodeSettings()], generate, text_of, never)
+    assert got.text == "    z = (" and got.added_errors is None
+    assert SyntaxCheck("python", BEFORE, AFTER).__dict__.get("base_errors") is None  # lazy
