@@ -74,10 +74,9 @@ class Bench(Demo):
 
     uri = "file:///bench/big_module.py"
     version = 1
-    answered: dict[str, int] = {}  # action title -> requests that returned an edit
-
     def open(self, text: str) -> None:
         self.text = text
+        self.answered: dict[str, int] = {}  # action title -> requests that returned an edit
         self.client.text_document_did_open(types.DidOpenTextDocumentParams(
             text_document=types.TextDocumentItem(uri=self.uri, language_id="python",
                                                  version=self.version, text=text)))
