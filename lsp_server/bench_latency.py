@@ -1,9 +1,11 @@
 """Server-side latency benchmark: p50/p95 per action on a ~2,000-line file, plus server RSS.
 
     python -m lsp_server.bench_latency [--model DIR] [--lines 2000] [--n 20] [--json OUT]
+                                       [--settings '{"threshold": 0.5}']
 
 A real client session (the demo's) drives the server subprocess with the default settings
-(debounce off: that delay is the editor's, not the server's). The file is this repository's
+(debounce off: that delay is the editor's, not the server's), or with
+``--settings`` merged over them. The file is this repository's
 own Python source, cut to ``--lines`` lines. Timed per request, client side:
 
 * ``inline_line``: inline completion mid-line (rest of the line);
@@ -112,10 +114,10 @@ class Bench(Demo):
         return (time.perf_counter() - t0) * 1000
 
 
-async def run(model: str | None, lines: int, n: int) -> dict:
+async def run(model: str | None, lines: int, n: int, settings: dict | None = None) -> dict:
     """Open the file, warm up, time each action ``n`` times; read the server's RSS."""
     bench = Bench()
-    if not await bench.start(model, {"debounceMs": 0}):
+    if not await bench.start(model, {"debounceMs": 0, **(settings or {})}):
         raise SystemExit("model failed to load")
     text = source_file(lines)
     bench.open(text)
@@ -134,7 +136,8 @@ async def run(model: str | None, lines: int, n: int) -> dict:
     rss = {k: int(v.split()[0]) // 1024 for k, v in
            (line.split(":", 1) for line in status.splitlines()) if k in ("VmRSS", "VmHWM")}
     await bench.stop()
-    return {"file_lines": len(text.split("\n")), "actions": results, "with_edit": bench.answered,
+    return {"file_lines": len(text.split("\n")), "settings": settings or {},
+            "actions": results, "with_edit": bench.answered,
             "server_rss_mb": rss.get("VmRSS"), "server_peak_rss_mb": rss.get("VmHWM")}
 
 
@@ -144,8 +147,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lines", type=int, default=2000)
     parser.add_argument("--n", type=int, default=20)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--settings", type=json.loads, default=None,
+                        help="JSON object of server settings (camelCase) over the defaults")
     args = parser.parse_args(argv)
-    result = asyncio.run(run(args.model, args.lines, args.n))
+    result = asyncio.run(run(args.model, args.lines, args.n, args.settings))
     for name, row in result["actions"].items():
         print(f"{name:>13}  p50 {row['p50_ms']:>7.1f} ms  p95 {row['p95_ms']:>7.1f} ms  "
               f"(n={row['n']})")
