@@ -1,9 +1,9 @@
-"""Candidates tried in turn: keep the first that leaves the syntax intact.
+"""Candidates tried in turn: keep the first that leaves the syntax intact, offer no broken one.
 
 Used by inline completion, "Fix this function" and the HumanEval benchmark (which so measures
 what the user gets). Attempt 1 is the plan's greedy decode; an inline block plan then tries one
 line; the rest sample (temperature, new seed). A candidate that adds no syntax error is returned
-at once; when none does, the one adding the fewest (the earliest among equals) is.
+at once; when every one adds some, nothing is offered: such a suggestion can never be right.
 """
 
 from __future__ import annotations
@@ -18,14 +18,19 @@ SAMPLE_TEMPERATURE = 0.8
 
 @dataclass
 class Attempted:
-    """The chosen candidate (None: nothing usable, or cancelled) and what it cost."""
+    """The chosen candidate (None: nothing usable, all broken, or cancelled) and what it cost."""
 
     text: Any = None
     attempts: int = 0
-    added_errors: int | None = None  # None: a lone try, returned unchecked
+    added_errors: int | None = None  # fewest errors a candidate added; None: none was checked
     forward_passes: int = 0
     elapsed_ms: float = 0.0
     cancelled: bool = False
+
+    @property
+    def withheld(self) -> bool:
+        """Candidates came, but every one added a syntax error."""
+        return self.text is None and bool(self.added_errors)
 
 
 def schedule(first, count: int, line_tokens: int | None = None) -> list:
@@ -47,14 +52,14 @@ def best_of(
     tries: list,
     generate: Callable[[Any], Any],
     finish: Callable[[Any], Any],
-    added_errors: Callable[[Any], int],
+    added_errors: Callable[[Any], int] | None,
 ) -> Attempted:
     """Run ``generate(settings)`` for each of ``tries`` until a ``finish``-ed candidate adds no
     syntax error. ``generate`` returns a sampler result (``cancelled``, ``forward_passes``,
     ``elapsed_ms``); ``finish`` turns it into a candidate, or None when it has nothing to offer.
-    A lone try has nothing to be compared with, so it is never checked (no parse on that path).
+    ``added_errors=None`` turns the check off: the first candidate is taken as it is.
     """
-    out, best, alone = Attempted(), None, len(tries) == 1
+    out = Attempted()
     for settings in tries:
         result = generate(settings)
         out.attempts += 1
@@ -65,11 +70,11 @@ def best_of(
         candidate = finish(result)
         if candidate is None:
             continue
-        errors = None if alone else added_errors(candidate)
-        if best is None or errors < best[0]:
-            best = (errors, candidate)
-        if not errors:
-            break
-    if best is not None:
-        out.added_errors, out.text = best
+        if added_errors is not None:
+            errors = added_errors(candidate)
+            out.added_errors = errors if out.added_errors is None else min(out.added_errors, errors)
+            if errors:
+                continue
+        out.text = candidate
+        break
     return out

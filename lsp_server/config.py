@@ -36,13 +36,14 @@ class ServerConfig(msgspec.Struct, rename="camel", forbid_unknown_fields=False):
 
     model_path: str = str(DEFAULT_MODEL_PATH)
     device: Annotated[str, msgspec.Meta(pattern=r"^(cpu|auto|mps|cuda(:\d+)?)$")] = "cpu"
-    threshold: Fraction = 0.7
+    threshold: Fraction = 0.5
     steps_per_token: Fraction = 0.125
     max_span_tokens: Tokens = 128
     line_tokens: Tokens = 24
     block_tokens: Tokens = 64
     context_tokens: Annotated[int, msgspec.Meta(ge=16, le=32768)] = 384
-    syntax_attempts: Annotated[int, msgspec.Meta(ge=1, le=8)] = 2  # syntax-checked candidates
+    # Syntax-checked candidates (none that adds an error is offered); 0: one, unchecked.
+    syntax_attempts: Annotated[int, msgspec.Meta(ge=0, le=8)] = 2
     debounce_ms: Annotated[int, msgspec.Meta(ge=0, le=5000)] = 75
     log_level: Literal["debug", "info", "warning", "error"] | None = None  # None: --log-level
     features: Features = msgspec.field(default_factory=Features)

@@ -27,21 +27,25 @@ EXEC_WORKERS = 2
 class Score:
     """Per-variant tallies: passes, exact matches and model time."""
 
-    passed: list[Future] = dataclasses.field(default_factory=list)
+    passed: list[Future | None] = dataclasses.field(default_factory=list)  # None: not offered
     exact: list[bool] = dataclasses.field(default_factory=list)
     latency_ms: list[float] = dataclasses.field(default_factory=list)
-    broken: list[bool] = dataclasses.field(default_factory=list)  # adds a syntax error
+    offered: list[bool] = dataclasses.field(default_factory=list)  # a suggestion was shown
+    withheld: list[bool] = dataclasses.field(default_factory=list)  # every candidate broke it
 
     def summary(self) -> dict:
-        """pass@1, exact_match, n, mean model latency and share of syntax-breaking answers."""
-        n = len(self.exact)
-        passes = sum(f.result().passed for f in self.passed)
+        """pass@1, exact_match, n, mean model latency; how often a suggestion is offered, how
+        often it is withheld for adding a syntax error, and pass@1 among the offered ones."""
+        n, offered = len(self.exact), sum(self.offered)
+        passes = sum(f.result().passed for f in self.passed if f is not None)
         return {
             "pass@1": passes / n if n else 0.0,
             "exact_match": sum(self.exact) / n if n else 0.0,
             "n": n,
             "mean_latency_ms": sum(self.latency_ms) / n if n else 0.0,
-            "syntax_broken": sum(self.broken) / n if n else 0.0,
+            "offered": offered / n if n else 0.0,
+            "withheld": sum(self.withheld) / n if n else 0.0,
+            "pass_when_offered": passes / offered if offered else 0.0,
         }
 
 
@@ -101,7 +105,7 @@ def product_tries(attempts: int) -> Callable[[dict, object], list]:
     from lsp_server.config import ServerConfig
 
     line_tokens = ServerConfig().line_tokens
-    return lambda task, settings: schedule(settings, attempts, line_tokens)
+    return lambda task, settings: schedule(settings, max(1, attempts), line_tokens)
 
 
 def run_tasks(
@@ -110,8 +114,12 @@ def run_tasks(
     base,
     variants: dict[str, Callable[[dict, object], list]],
     pool: ThreadPoolExecutor,
+    checked: bool = True,
 ) -> dict[str, dict]:
-    """Infill each task once per variant; sandboxed execution overlaps the next inference."""
+    """Infill each task once per variant; sandboxed execution overlaps the next inference.
+
+    ``checked``: as the server, offer no candidate that adds a syntax error (else the first).
+    """
     from lsp_server.attempts import best_of
     from lsp_server.syntax_check import SyntaxCheck
     from model import infill
@@ -125,23 +133,29 @@ def run_tasks(
                 tries(task, plan_settings),
                 lambda s, t=task: infill(engine, t["prompt"], t["suffix"], s),
                 lambda result: result.text if result.text.strip() else None,
-                check.added_errors,
+                check.added_errors if checked else None,
             )
-            completion = normalize(chosen.text or "")
             score = scores[name]
-            score.passed.append(pool.submit(run_program, program(task, completion)))
-            score.exact.append(exact_match(completion, task["canonical_solution"]))
+            if chosen.text is None:  # nothing offered: a miss, even where a blank line would pass
+                score.passed.append(None)
+                score.exact.append(False)
+            else:
+                completion = normalize(chosen.text)
+                score.passed.append(pool.submit(run_program, program(task, completion)))
+                score.exact.append(exact_match(completion, task["canonical_solution"]))
             score.latency_ms.append(chosen.elapsed_ms)
-            score.broken.append(chosen.text is not None and check.added_errors(chosen.text) > 0)
+            score.offered.append(chosen.text is not None)
+            score.withheld.append(chosen.withheld)
     return {name: score.summary() for name, score in scores.items()}
 
 
-def run_dial(engine, tasks: Sequence[dict], base, tries, pool: ThreadPoolExecutor) -> list[dict]:
+def run_dial(engine, tasks: Sequence[dict], base, tries, pool: ThreadPoolExecutor,
+             checked: bool = True) -> list[dict]:
     """pass@1 and latency across a few (threshold, steps_per_token) settings, fast to slow."""
     points = []
     for threshold, spt in DIAL:
         dialed = dataclasses.replace(base, threshold=threshold, steps_per_token=spt)
-        s = run_tasks(engine, tasks, dialed, {"dial": tries}, pool)["dial"]
+        s = run_tasks(engine, tasks, dialed, {"dial": tries}, pool, checked)["dial"]
         points.append(
             {
                 "threshold": threshold,
@@ -196,7 +210,8 @@ def format_table(metrics: dict) -> str:
             )
         )
     head = f"humaneval {metrics['split']}  n={metrics['n']}  checkpoint={metrics['checkpoint']}"
-    head += f"  attempts={metrics.get('attempts')}  syntax broken {metrics['syntax_broken']:.3f}"
+    head += f"  attempts={metrics.get('attempts')}  offered {metrics['offered']:.3f}"
+    head += f"  withheld (syntax) {metrics['withheld']:.3f}"
     lines = [head, f"{'variant':<22}{'pass@1':>8}{'exact':>8}{'ms/task':>10}"]
     for name, p, e, ms in rows:
         e_s = f"{e:8.3f}" if e is not None else f"{'':>8}"
@@ -218,24 +233,26 @@ def main(
     attempts: int | None = None,
 ) -> dict:
     """Run the benchmark, print a table, write JSON (and the dial plot) if asked; return metrics."""
-    from model import DecodeSettings, infill, load
+    from lsp_server.actions import decode_settings
+    from lsp_server.config import ServerConfig
+    from model import infill, load
 
     path = Path(data) if data else DATA_DIR / SPLIT_FILES[split]
     tasks = load_tasks(path, limit)
     engine = load(checkpoint, device)
-    base = DecodeSettings(max_tokens=1, seed=seed)  # max_tokens is always replaced per task
+    # The server's own decoding; max_tokens and single_line are always replaced per task.
+    base = dataclasses.replace(decode_settings(ServerConfig(), 1, False, False), seed=seed)
     warm_up = dataclasses.replace(base, max_tokens=8)
     infill(engine, "def f(x):\n", "    return x\n", warm_up)  # uncounted, before any timing
     if attempts is None:
-        from lsp_server.config import ServerConfig
-
         attempts = ServerConfig().syntax_attempts
     variants = {"plan": product_tries(attempts)}
     if with_oracle:
         variants["oracle"] = lambda task, settings: oracle(engine, task, settings)
     with ThreadPoolExecutor(max_workers=EXEC_WORKERS) as pool:
-        summary = run_tasks(engine, tasks, base, variants, pool)
-        points = run_dial(engine, tasks, base, variants["plan"], pool) if dial else None
+        checked = attempts > 0
+        summary = run_tasks(engine, tasks, base, variants, pool, checked)
+        points = run_dial(engine, tasks, base, variants["plan"], pool, checked) if dial else None
     metrics = {
         **summary["plan"],
         "split": split if data is None else path.name,
@@ -274,6 +291,7 @@ def cli(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--json", dest="json_out", type=Path, help="write metrics here")
     ap.add_argument("--dial", action="store_true", help="sweep threshold/steps (plot next to JSON)")
     ap.add_argument("--no-oracle", dest="with_oracle", action="store_false")
-    ap.add_argument("--attempts", type=int, help="syntax-checked candidates (server default)")
+    ap.add_argument("--attempts", type=int,
+                    help="syntax-checked candidates (server default); 0: one, unchecked")
     main(**vars(ap.parse_args(argv)))
     return 0

@@ -43,7 +43,7 @@ from model.network import context_cache
 @dataclass(frozen=True)
 class DecodeSettings:
     max_tokens: int = 32
-    threshold: float = 0.7
+    threshold: float = 0.5
     max_steps: int | None = None
     steps_per_token: float = 0.125
     seed: int = 0

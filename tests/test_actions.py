@@ -11,6 +11,7 @@ from lsp_server.edits import apply
 
 SAMPLE = (Path(__file__).parent / "fixtures" / "python" / "sample.py").read_text()
 CFG = ServerConfig()
+UNCHECKED = ServerConfig(syntax_attempts=0)  # random weights rarely write code that parses
 NEVER = lambda: False  # noqa: E731
 
 
@@ -121,20 +122,29 @@ def scripted(monkeypatch, name: str, field: str, outputs: list) -> list:
     return seen
 
 
-def test_run_inline_tries_another_candidate_when_the_first_breaks_the_syntax(monkeypatch):
+def test_run_inline_retries_a_block_and_never_offers_text_that_breaks_the_syntax(monkeypatch):
     outputs = ["y = (x", "y = x + 1"]
     seen = scripted(monkeypatch, "infill", "text", outputs)
     req = actions.inline_request(open_doc("def f(x):\n    \n    return y\n"), 1, 4, CFG)
     assert actions.run_inline(None, req, CFG, NEVER) == "y = x + 1"
     assert len(seen) == 2 and seen[1].single_line and not seen[0].single_line
+    outputs.extend(["y = (x", "y = (x + ["])
+    assert actions.run_inline(None, req, CFG, NEVER) is None  # both break it: nothing shown
     one = ServerConfig(syntax_attempts=1)
     outputs.append("y = (x")
-    assert actions.run_inline(None, req, one, NEVER) == "y = (x"  # no retry: shown as is
-    line = actions.inline_request(open_doc("def f(x):\n    y = \n    return y\n"), 1, 8, CFG)
+    assert actions.run_inline(None, req, one, NEVER) is None  # one try, still checked
+    unchecked = ServerConfig(syntax_attempts=0)
+    outputs.append("y = (x")
+    assert actions.run_inline(None, req, unchecked, NEVER) == "y = (x"  # shown as it came
+    line = actions.inline_request(open_doc("def f(x):\n    y = x\n    return y\n"), 1, 9, CFG)
     assert line.plan.single_line
-    outputs.append("(x")
+    outputs.extend([" + (1", " + 1"])
     seen.clear()
-    assert actions.run_inline(None, line, CFG, NEVER) == "(x" and len(seen) == 1  # one try
+    assert actions.run_inline(None, line, CFG, NEVER) is None and len(seen) == 1  # not retried
+    assert actions.run_inline(None, line, CFG, NEVER) == " + 1"
+    typing = actions.inline_request(open_doc("def f(x):\n    y = \n    return y\n"), 1, 8, CFG)
+    outputs.append("(x")  # the line is already broken: this adds no error of its own
+    assert actions.run_inline(None, typing, CFG, NEVER) == "(x"
 
 
 def test_run_inline_honours_cancel(engine):
@@ -194,7 +204,7 @@ def test_run_fix_changes_only_flagged_rows(engine):
     row = SAMPLE.split("\n").index("class Stack:")
     flagged = [row + 4, row + 8]  # two groups: `self.items = []` and `return len(self.items)`
     req = actions.fix_request(doc, row + 4, 8, diagnostic_rows=flagged)
-    edits = actions.run_fix(engine, req, CFG, NEVER)
+    edits = actions.run_fix(engine, req, UNCHECKED, NEVER)
     assert edits, "the tiny model rewrites something"
     assert {e.range.start.line for e in edits} <= set(flagged)
     assert all(e.range.start.character == 0 and "\n" not in e.new_text.rstrip("\n")
@@ -205,7 +215,7 @@ def test_run_fix_changes_only_flagged_rows(engine):
         assert after.split("\n")[i].startswith("        ")
 
 
-def test_run_fix_tries_again_when_the_fill_leaves_the_function_broken(monkeypatch, engine):
+def test_run_fix_tries_again_and_offers_no_fix_that_leaves_the_function_broken(monkeypatch, engine):
     fills = [["y = (x +"], ["y = x + 1"]]
     seen = scripted(monkeypatch, "infill_spans", "texts", fills)
     text = "import os\n\n\ndef f(x):\n    y = x +\n    return y\n"
@@ -213,9 +223,13 @@ def test_run_fix_tries_again_when_the_fill_leaves_the_function_broken(monkeypatc
     edits = actions.run_fix(engine, req, CFG, NEVER)
     assert apply(open_doc(text), edits).split("\n")[4] == "    y = x + 1"
     assert len(seen) == 2 and seen[1].temperature > 0 and seen[1].max_tokens == seen[0].max_tokens
+    fills.extend([["y = (x +"], ["y = x +"]])
+    assert actions.run_fix(engine, req, CFG, NEVER) is None  # neither removes the error
     fills.append(["y = (x +"])
-    one = actions.run_fix(engine, req, ServerConfig(syntax_attempts=1), NEVER)
-    assert apply(open_doc(text), one).split("\n")[4] == "    y = (x +"  # shown as it came
+    assert actions.run_fix(engine, req, ServerConfig(syntax_attempts=1), NEVER) is None
+    fills.append(["y = (x +"])
+    unchecked = actions.run_fix(engine, req, ServerConfig(syntax_attempts=0), NEVER)
+    assert apply(open_doc(text), unchecked).split("\n")[4] == "    y = (x +"  # as it came
 
 
 def test_run_fix_honours_cancel(engine):

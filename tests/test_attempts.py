@@ -104,12 +104,13 @@ def test_the_first_candidate_that_parses_wins():
     assert got.forward_passes == 4 and got.elapsed_ms == 10.0 and len(calls) == 2
 
 
-def test_when_every_candidate_breaks_the_least_broken_is_kept():
+def test_when_every_candidate_breaks_nothing_is_offered():
     generate, _ = scripted(["    z = ((((", "    z = (", "", "    z = [[[["])
     check = SyntaxCheck("python", BEFORE, AFTER)
     tries = schedule(DecodeSettings(max_tokens=64), 4, 24)
     got = best_of(tries, generate, text_of, check.added_errors)
-    assert got.text == "    z = (" and got.attempts == 4 and got.added_errors > 0
+    assert got.text is None and got.withheld and got.attempts == 4
+    assert got.added_errors == check.added_errors("    z = (")  # the fewest any candidate added
 
 
 def test_a_cancelled_attempt_returns_nothing():
@@ -120,12 +121,21 @@ def test_a_cancelled_attempt_returns_nothing():
     assert got.cancelled and got.text is None and len(calls) == 2
 
 
-def test_a_lone_try_is_returned_without_parsing():
+def test_a_lone_try_is_checked_too_unless_the_check_is_off():
+    check = SyntaxCheck("python", BEFORE, AFTER)
+    assert check.__dict__.get("base_errors") is None  # lazy: nothing parsed until asked
+    generate, _ = scripted(["    z = (", "    z = 2"])
+    got = best_of([DecodeSettings()], generate, text_of, check.added_errors)
+    assert got.text is None and got.withheld
+    assert best_of([DecodeSettings()], generate, text_of, check.added_errors).text == "    z = 2"
     generate, _ = scripted(["    z = ("])
+    got = best_of([DecodeSettings()], generate, text_of, None)
+    assert got.text == "    z = (" and got.added_errors is None and not got.withheld
 
-    def never(candidate):
-        raise AssertionError("a lone try must not be parsed")
 
-    got = best_of([DecodeSettings()], generate, text_of, never)
-    assert got.text == "    z = (" and got.added_errors is None
-    assert SyntaxCheck("python", BEFORE, AFTER).__dict__.get("base_errors") is None  # lazy
+def test_nothing_at_all_is_not_withheld():
+    generate, _ = scripted(["", ""])
+    check = SyntaxCheck("python", BEFORE, AFTER)
+    got = best_of(schedule(DecodeSettings(max_tokens=64), 2, 24), generate, text_of,
+                  check.added_errors)
+    assert got.text is None and not got.withheld and got.attempts == 2

@@ -47,8 +47,9 @@ def total(values):
     return result
 """
 # Typed at the end of the file; VS Code's Python indentation rules add the body's 4 spaces.
-TYPED = "\n\ndef mean(values):\nreturn"
-TYPED_RESULT = "\n\ndef mean(values):\n    return"
+# (Where the shipped model's suggestion parses: one that adds a syntax error is never shown.)
+TYPED = "\n\ndef mean(values):\ntotal"
+TYPED_RESULT = "\n\ndef mean(values):\n    total"
 DOCSTRING_LINE = 4  # 0-based: the body line of circle_area, where the cursor goes
 
 
