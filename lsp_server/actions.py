@@ -111,19 +111,19 @@ def run_inline(engine, req: InlineRequest, cfg: ServerConfig, cancel: Cancel) ->
 
 
 def syntax_check(req: InlineRequest) -> SyntaxCheck:
-    """The check for an insertion at the cursor, over the top-level statements around it."""
-    start, end = _top_level_span(req.doc, req.offset, req.offset)
+    """The check for an insertion at the cursor, over the statements around it."""
+    start, end, nested = _statement_span(req.doc, req.offset, req.offset)
     text = req.doc.text
-    return SyntaxCheck(req.doc.language, text[start : req.offset], text[req.offset : end])
+    return SyntaxCheck(req.doc.language, text[start : req.offset], text[req.offset : end], nested)
 
 
-def _top_level_span(doc: Document, first: int, last: int) -> tuple[int, int]:
-    """Char span of the top-level statements from the one around ``first`` to ``last``'s."""
+def _statement_span(doc: Document, first: int, last: int) -> tuple[int, int, bool]:
+    """Char span of the statements around ``first``..``last`` (regions.statement_span)."""
     if doc.tree is None:
-        return 0, len(doc.text)
-    start = regions.top_level_span(doc.tree, doc.byte_at(first))[0]
-    end = regions.top_level_span(doc.tree, doc.byte_at(last))[1]
-    return doc.char_at_byte(start), doc.char_at_byte(end)
+        return 0, len(doc.text), False
+    start, end, nested = regions.statement_span(doc.language, doc.tree, doc.byte_at(first),
+                                                doc.byte_at(last))
+    return doc.char_at_byte(start), doc.char_at_byte(end), nested
 
 
 def clean_inline(req: InlineRequest, raw: str) -> str | None:
@@ -286,8 +286,8 @@ def run_fix(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel
     budgets = [_budget(engine, doc.text[a:b], cfg) for a, b in holes]
     single = all(first == last for first, last in groups)
     settings = decode_settings(cfg, max(budgets), single, allow_empty=True)
-    start, end = _top_level_span(doc, holes[0][0], holes[-1][1])
-    check = SyntaxCheck(doc.language, doc.text[start:end], "")
+    start, end, nested = _statement_span(doc, holes[0][0], holes[-1][1])
+    check = SyntaxCheck(doc.language, doc.text[start:end], "", nested)
 
     def filled(texts: list[str]) -> int:  # errors over what the fill may leave
         out, at = [], start

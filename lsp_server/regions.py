@@ -282,15 +282,48 @@ def _comments_before(regions: list[Region], source: bytes, limit: int) -> Region
     return Region("docstring", start, end, point_at(source, start), point_at(source, end))
 
 
-def top_level_span(tree: Tree, byte: int) -> tuple[int, int]:
-    """Bytes of the top-level statements around ``byte``: the one before it through the one after.
+CHECK_SPAN_BYTES = 8192  # a statement span longer than this is narrowed to an inner block
 
-    Syntax is local to them, so checking an edit there costs what the function costs, not the file.
+
+def statement_span(lang: str | None, tree: Tree, first: int, last: int | None = None,
+                   max_bytes: int = CHECK_SPAN_BYTES) -> tuple[int, int, bool]:
+    """Bytes of the statements around ``first``..``last``: the one before through the one after.
+
+    Syntax is local to them, so checking an edit there costs what the function costs, not the
+    file. They are top-level statements; in Python, when those are longer than ``max_bytes`` (a
+    long class), the statements of the outermost block inside them that holds both ends, and so
+    on down. Returns (start, end, nested); a nested span starts at its line's start, indented.
     """
-    children = tree.root_node.children
-    start = max((c.start_byte for c in children if c.start_byte <= byte), default=0)
-    end = min((c.end_byte for c in children if c.end_byte >= byte), default=tree.root_node.end_byte)
-    return start, max(end, byte)
+    last = first if last is None else last
+    container = tree.root_node
+    while True:
+        children = container.children
+        anchor = max((c for c in children if c.start_byte <= first), key=lambda c: c.start_byte,
+                     default=container)
+        start = anchor.start_byte
+        end = min((c.end_byte for c in children if c.end_byte >= last), default=container.end_byte)
+        end = max(end, last)
+        inner = _outer_block(children, first, last) if lang == "python" else None
+        if end - start <= max_bytes or inner is None:
+            break
+        container = inner
+    nested = container != tree.root_node
+    if nested:
+        start -= anchor.start_point[1]  # the indentation of the first line
+    return start, end, nested
+
+
+def _outer_block(children: list[Node], first: int, last: int) -> Node | None:
+    """The outermost ``block`` inside the child holding ``first``..``last``, if it holds them."""
+    holder = next((c for c in children if c.start_byte <= first and last <= c.end_byte), None)
+    if holder is None:
+        return None
+    node, found = holder.descendant_for_byte_range(first, last), None
+    while node is not None and node != holder:
+        if node.type == "block" and node.start_byte <= first and last <= node.end_byte:
+            found = node
+        node = node.parent
+    return found
 
 
 def error_nodes(tree: Tree, start_byte: int = 0, end_byte: int | None = None) -> Iterator[Node]:

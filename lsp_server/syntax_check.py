@@ -17,9 +17,11 @@ from lsp_server import regions
 class SyntaxCheck:
     """The code around the cursor, parsed once; scores an insertion there, or a rewrite of it."""
 
-    def __init__(self, lang: str | None, before: str, after: str):
+    def __init__(self, lang: str | None, before: str, after: str, nested: bool = False):
         self.lang = lang if lang in regions.LANGUAGES else None
         self.before, self.after = before, after
+        # Indented statements from inside a block parse under a header that opens one.
+        self.header = "if 1:\n" if nested and self.lang == "python" else ""
 
     @cached_property
     def base_errors(self) -> int:
@@ -30,6 +32,7 @@ class SyntaxCheck:
         """tree-sitter ERROR/MISSING nodes, plus one if CPython's parser rejects Python source."""
         if self.lang is None:
             return 0
+        source = self.header + source
         tree = regions.parse(self.lang, source.encode("utf-8", "surrogatepass"))
         count = sum(1 for _ in regions.error_nodes(tree))
         return count + (self.lang == "python" and not _python_parses(source))

@@ -58,11 +58,45 @@ def test_the_check_sees_only_the_top_level_statements_around_the_cursor():
     source = b"import os\n\ndef a():\n    return 1\n\n\ndef b():\n    return 2\n"
     tree = regions.parse("python", source)
     inside_a = source.index(b"return 1")
-    assert regions.top_level_span(tree, inside_a) == (
-        source.index(b"def a"), source.index(b"\n\n\ndef b"))
+    assert regions.statement_span("python", tree, inside_a) == (
+        source.index(b"def a"), source.index(b"\n\n\ndef b"), False)
     between = source.index(b"\n\ndef b")
-    start, end = regions.top_level_span(tree, between)
+    start, end, _ = regions.statement_span("python", tree, between)
     assert source[start:end].startswith(b"def a") and source[start:end].endswith(b"return 2")
+
+
+BIG_CLASS = "import os\n\n\nclass Big:\n" + "".join(
+    f"    def m{i}(self, x):\n        y = x + {i}\n        \n        return y * 2\n\n"
+    for i in range(400))
+
+
+def test_in_a_long_class_the_check_narrows_to_the_methods_around_the_cursor():
+    source = BIG_CLASS.encode()
+    tree = regions.parse("python", source)
+    cursor = source.index(b"y = x + 200\n") + len(b"y = x + 200\n        ")
+    start, end, nested = regions.statement_span("python", tree, cursor)
+    span = source[start:end].decode()
+    assert nested and span.startswith("    def m200(") and span.endswith("return y * 2")
+    assert end - start < regions.CHECK_SPAN_BYTES and "def m199" not in span
+    fill = source.index(b"def m201")  # both ends in one method: its statements, deeper still
+    assert regions.statement_span("python", tree, cursor, fill, max_bytes=200)[2]
+    text = BIG_CLASS
+    check = SyntaxCheck("python", text[start:cursor], text[cursor:end], nested)
+    assert check.base_errors == 0  # indented methods parse under the header
+    assert check.added_errors("z = 2") == 0
+    assert check.added_errors("z = (") > 0
+    assert check.added_errors("z = 2\n  w = 3") > 0  # a dedent no block matches
+    whole = SyntaxCheck("python", text[:cursor], text[cursor:])  # the file, for comparison
+    for insertion in ("z = 2", "z = (", "z = 2\n  w = 3", "for i in x:\n            z = i"):
+        assert (check.added_errors(insertion) > 0) == (whole.added_errors(insertion) > 0)
+
+
+def test_other_languages_keep_the_top_level_span():
+    source = ("class Big {\n" + "".join(f"  m{i}(x) {{\n    return x + {i};\n  }}\n"
+                                        for i in range(400)) + "}\n").encode()
+    tree = regions.parse("javascript", source)
+    cursor = source.index(b"return x + 200")
+    assert regions.statement_span("javascript", tree, cursor) == (0, len(source) - 1, False)
 
 
 def test_schedule_plan_first_then_one_line_then_samples():
