@@ -8,7 +8,8 @@ A real client session (the demo's) drives the server subprocess with the default
 ``--settings`` merged over them. The file is this repository's
 own Python source, cut to ``--lines`` lines. Timed per request, client side:
 
-* ``inline_line``: inline completion mid-line (rest of the line);
+* ``inline_line``: inline completion mid-line, two thirds into a complete line (its rest stays);
+* ``inline_typing``: the same cursor on a line typed that far (its rest removed);
 * ``inline_block``: inline completion on a freshly opened empty line inside a function body;
 * ``docstring``: "Insert docstring" resolved on a function without one;
 * ``fix_function``: "Fix this function" resolved on a function with no diagnostic (the
@@ -64,13 +65,6 @@ def summary(samples: list[float]) -> dict:
             "p95_ms": round(p95, 1), "mean_ms": round(statistics.fmean(ordered), 1)}
 
 
-async def timed(request) -> float:
-    """Wall milliseconds of one awaited request."""
-    t0 = time.perf_counter()
-    await request
-    return (time.perf_counter() - t0) * 1000
-
-
 class Bench(Demo):
     """The demo's client session with the document edits the benchmark needs."""
 
@@ -78,40 +72,58 @@ class Bench(Demo):
     version = 1
     def open(self, text: str) -> None:
         self.text = text
-        self.answered: dict[str, int] = {}  # action title -> requests that returned an edit
+        self.answered: dict[str, int] = {}  # action -> requests that returned an edit
         self.client.text_document_did_open(types.DidOpenTextDocumentParams(
             text_document=types.TextDocumentItem(uri=self.uri, language_id="python",
                                                  version=self.version, text=text)))
 
-    def replace(self, text: str) -> None:
-        self.version += 1
-        self.text = text
-        self.client.text_document_did_change(types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=self.uri,
-                                                                version=self.version),
-            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)]))
+    async def timed_edit(self, name: str, request) -> float:
+        """Wall milliseconds of one request; counts it under ``name`` when it returned an edit."""
+        t0 = time.perf_counter()
+        edits = await request
+        self.answered[name] = self.answered.get(name, 0) + bool(edits)
+        return (time.perf_counter() - t0) * 1000
 
     async def inline_line(self, row: int) -> float:
         line = self.text.split("\n")[row]
         pos = types.Position(line=row, character=len(line.rstrip()) * 2 // 3)
-        return await timed(self.inline(self.uri, pos))
+        return await self.timed_edit("inline_line", self.inline(self.uri, pos))
+
+    def edit(self, start: tuple[int, int], end: tuple[int, int], text: str) -> None:
+        """An incremental change from (row, column) to (row, column), as an editor sends it
+        (the benchmark's text is ASCII, so columns are characters)."""
+        self.version += 1
+        lines = self.text.split("\n")
+        at = [sum(len(line) + 1 for line in lines[:row]) + col for row, col in (start, end)]
+        self.text = self.text[: at[0]] + text + self.text[at[1] :]
+        rng = types.Range(start=types.Position(*start), end=types.Position(*end))
+        self.client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=self.uri,
+                                                                version=self.version),
+            content_changes=[types.TextDocumentContentChangePartial(range=rng, text=text)]))
+
+    async def inline_typing(self, row: int) -> float:
+        line = self.text.split("\n")[row]
+        col = len(line.rstrip()) * 2 // 3
+        self.edit((row, col), (row, len(line)), "")  # the line as typed so far
+        pos = types.Position(line=row, character=col)
+        ms = await self.timed_edit("inline_typing", self.inline(self.uri, pos))
+        self.edit((row, col), (row, col), line[col:])
+        return ms
 
     async def inline_block(self, row: int) -> float:
         lines = self.text.split("\n")
         indent = re.match(r"\s*", lines[row + 1]).group(0)
-        original = self.text
-        self.replace("\n".join(lines[: row + 1] + [indent] + lines[row + 1 :]))
+        end = len(lines[row])
+        self.edit((row, end), (row, end), "\n" + indent)  # Enter after the opener
         pos = types.Position(line=row + 1, character=len(indent))
-        ms = await timed(self.inline(self.uri, pos))
-        self.replace(original)
+        ms = await self.timed_edit("inline_block", self.inline(self.uri, pos))
+        self.edit((row, end), (row + 1, len(indent)), "")
         return ms
 
     async def resolve(self, row: int, title: str) -> float:
         pos = types.Position(line=row, character=len(self.text.split("\n")[row]) // 2)
-        t0 = time.perf_counter()
-        edits = await self.action(self.uri, pos, title)
-        self.answered[title] = self.answered.get(title, 0) + bool(edits)
-        return (time.perf_counter() - t0) * 1000
+        return await self.timed_edit(title, self.action(self.uri, pos, title))
 
 
 async def run(model: str | None, lines: int, n: int, settings: dict | None = None) -> dict:
@@ -127,6 +139,7 @@ async def run(model: str | None, lines: int, n: int, settings: dict | None = Non
     defs = pick(text, r"^(    )?def \w+\(", n)
     results = {
         "inline_line": summary([await bench.inline_line(r) for r in body]),
+        "inline_typing": summary([await bench.inline_typing(r) for r in body]),
         "inline_block": summary([await bench.inline_block(r) for r in openers]),
         "docstring": summary([await bench.resolve(r, "Insert docstring") for r in defs]),
         "fix_function": summary([await bench.resolve(r, "Fix this function") for r in defs]),

@@ -1,0 +1,56 @@
+"""The server latency benchmark: its edits keep the server's document in step, and it runs."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from lsp_server import bench_latency
+from lsp_server.bench_latency import Bench, source_file
+from lsp_server.documents import DocumentStore
+from lsp_server.features.text_sync import _range
+
+
+async def test_typed_and_block_edits_leave_the_document_as_it_was():
+    """Replayed into a DocumentStore as the server applies them: the cursor lines are what the
+    benchmark means, and the text is restored after each request."""
+    store, seen = DocumentStore(), []
+    bench = Bench.__new__(Bench)  # no server: the client's notifications go to the store
+
+    def did_open(params):
+        doc = params.text_document
+        store.open(doc.uri, doc.language_id, doc.version, doc.text)
+
+    def did_change(params):
+        changes = [(_range(c), c.text) for c in params.content_changes]
+        store.change(params.text_document.uri, params.text_document.version, changes)
+
+    async def inline(uri, position):
+        seen.append(store.get(uri).line_text(position.line)[: position.character + 1])
+        return []
+
+    bench.client = SimpleNamespace(text_document_did_open=did_open,
+                                   text_document_did_change=did_change)
+    bench.inline = inline
+    text = source_file(300)
+    bench.open(text)
+    rows = bench_latency.pick(text, r"^ {8}\S.*\S{8}", 3)
+    openers = bench_latency.pick(text, r"^ {4}(def|for|if|with) .*:$", 3)
+    for row in rows:
+        await bench.inline_typing(row)
+    for row in openers:
+        await bench.inline_block(row)
+    assert store.get(bench.uri).text == text == bench.text
+    lines = text.split("\n")
+    typed = [lines[r][: len(lines[r].rstrip()) * 2 // 3] for r in rows]
+    assert seen[:3] == typed  # the line ends at the cursor: nothing after it
+    assert all(line.strip() == "" for line in seen[3:])  # a fresh, indented empty line
+
+
+async def test_the_benchmark_runs_a_real_session(tiny_checkpoint):
+    result = await bench_latency.run(str(tiny_checkpoint), 300, 2, {"syntaxAttempts": 0})
+    actions = result["actions"]
+    assert set(actions) == {"inline_line", "inline_typing", "inline_block", "docstring",
+                            "fix_function"}
+    assert all(row["n"] == 2 and row["p50_ms"] > 0 for row in actions.values())
+    assert result["with_edit"]["inline_typing"] == 2  # unchecked, the tiny model always answers
+    assert result["server_rss_mb"] > 0 and result["settings"] == {"syntaxAttempts": 0}
