@@ -29,8 +29,8 @@ class Attempted:
 
     @property
     def withheld(self) -> bool:
-        """Candidates came, but every one added a syntax error."""
-        return self.text is None and bool(self.added_errors)
+        """Candidates came, but every one added a syntax error (and none was cancelled)."""
+        return self.text is None and not self.cancelled and bool(self.added_errors)
 
 
 def schedule(first, count: int, line_tokens: int | None = None) -> list:

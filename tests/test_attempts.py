@@ -153,6 +153,7 @@ def test_a_cancelled_attempt_returns_nothing():
     tries = schedule(DecodeSettings(max_tokens=64), 3, 24)
     got = best_of(tries, generate, text_of, check.added_errors)
     assert got.cancelled and got.text is None and len(calls) == 2
+    assert got.added_errors > 0 and not got.withheld  # the first broke it; the second never came
 
 
 def test_a_lone_try_is_checked_too_unless_the_check_is_off():
