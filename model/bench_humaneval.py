@@ -32,6 +32,8 @@ class Score:
     latency_ms: list[float] = dataclasses.field(default_factory=list)
     offered: list[bool] = dataclasses.field(default_factory=list)  # a suggestion was shown
     withheld: list[bool] = dataclasses.field(default_factory=list)  # every candidate broke it
+    task_ids: list[str] = dataclasses.field(default_factory=list)
+    completions: list[str | None] = dataclasses.field(default_factory=list)  # None: not offered
 
     def summary(self) -> dict:
         """pass@1, exact_match, n, mean model latency; how often a suggestion is offered, how
@@ -47,6 +49,17 @@ class Score:
             "withheld": sum(self.withheld) / n if n else 0.0,
             "pass_when_offered": passes / offered if offered else 0.0,
         }
+
+    def rows(self) -> list[dict]:
+        """One record per task: what was offered (None: nothing) and how it fared."""
+        return [
+            {"task_id": task_id, "completion": completion,
+             "passed": passed is not None and passed.result().passed, "exact_match": exact,
+             "withheld": withheld, "latency_ms": round(ms, 1)}
+            for task_id, completion, passed, exact, withheld, ms in zip(
+                self.task_ids, self.completions, self.passed, self.exact, self.withheld,
+                self.latency_ms, strict=True)
+        ]
 
 
 def load_tasks(path: Path, limit: int | None = None) -> list[dict]:
@@ -116,6 +129,19 @@ def run_tasks(
     pool: ThreadPoolExecutor,
     checked: bool = True,
 ) -> dict[str, dict]:
+    """Each variant's summary (see ``score_tasks``)."""
+    scores = score_tasks(engine, tasks, base, variants, pool, checked)
+    return {name: score.summary() for name, score in scores.items()}
+
+
+def score_tasks(
+    engine,
+    tasks: Sequence[dict],
+    base,
+    variants: dict[str, Callable[[dict, object], list]],
+    pool: ThreadPoolExecutor,
+    checked: bool = True,
+) -> dict[str, Score]:
     """Infill each task once per variant; sandboxed execution overlaps the next inference.
 
     ``checked``: as the server, offer no candidate that adds a syntax error (else the first).
@@ -146,7 +172,9 @@ def run_tasks(
             score.latency_ms.append(chosen.elapsed_ms)
             score.offered.append(chosen.text is not None)
             score.withheld.append(chosen.withheld)
-    return {name: score.summary() for name, score in scores.items()}
+            score.task_ids.append(task["task_id"])
+            score.completions.append(chosen.text)
+    return scores
 
 
 def run_dial(engine, tasks: Sequence[dict], base, tries, pool: ThreadPoolExecutor,
@@ -231,6 +259,7 @@ def main(
     dial: bool = False,
     with_oracle: bool = True,
     attempts: int | None = None,
+    samples: Path | None = None,
 ) -> dict:
     """Run the benchmark, print a table, write JSON (and the dial plot) if asked; return metrics."""
     from lsp_server.actions import decode_settings
@@ -251,7 +280,8 @@ def main(
         variants["oracle"] = lambda task, settings: oracle(engine, task, settings)
     with ThreadPoolExecutor(max_workers=EXEC_WORKERS) as pool:
         checked = attempts > 0
-        summary = run_tasks(engine, tasks, base, variants, pool, checked)
+        scores = score_tasks(engine, tasks, base, variants, pool, checked)
+        summary = {name: score.summary() for name, score in scores.items()}
         points = run_dial(engine, tasks, base, variants["plan"], pool, checked) if dial else None
     metrics = {
         **summary["plan"],
@@ -266,6 +296,11 @@ def main(
     if points is not None:
         metrics["dial"] = points
     print(format_table(metrics))
+    if samples:
+        samples = Path(samples)
+        samples.parent.mkdir(parents=True, exist_ok=True)
+        with samples.open("w", encoding="utf-8") as out:
+            out.writelines(json.dumps(row) + "\n" for row in scores["plan"].rows())
     if json_out:
         json_out = Path(json_out)
         json_out.parent.mkdir(parents=True, exist_ok=True)
@@ -291,6 +326,7 @@ def cli(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--json", dest="json_out", type=Path, help="write metrics here")
     ap.add_argument("--dial", action="store_true", help="sweep threshold/steps (plot next to JSON)")
     ap.add_argument("--no-oracle", dest="with_oracle", action="store_false")
+    ap.add_argument("--samples", type=Path, help="write one JSON line per task here")
     ap.add_argument("--attempts", type=int,
                     help="syntax-checked candidates (server default); 0: one, unchecked")
     main(**vars(ap.parse_args(argv)))

@@ -94,6 +94,22 @@ def test_main_in_process_without_oracle(tiny_checkpoint):
     assert metrics["mean_latency_ms"] > 0
 
 
+@pytest.mark.parametrize("attempts", [0, 2])
+def test_samples_record_each_task_as_the_summary_counts_it(tiny_checkpoint, tmp_path, attempts):
+    out = tmp_path / "samples.jsonl"
+    metrics = bench_humaneval.main(checkpoint=str(tiny_checkpoint), limit=4, with_oracle=False,
+                                   attempts=attempts, samples=out)
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    ids = [t["task_id"] for t in load_tasks(DATA_DIR / SPLIT_FILES["single"], 4)]
+    assert [row["task_id"] for row in rows] == ids
+    assert sum(row["passed"] for row in rows) / 4 == metrics["pass@1"]
+    assert sum(row["completion"] is not None for row in rows) / 4 == metrics["offered"]
+    assert sum(row["withheld"] for row in rows) / 4 == metrics["withheld"]
+    assert all(row["completion"] is None for row in rows if row["withheld"])
+    if attempts == 0:  # unchecked: the tiny model's text is always offered
+        assert metrics["offered"] == 1.0 and all(row["completion"] for row in rows)
+
+
 def test_unknown_subcommand_is_rejected():
     assert bench.main(["nope"]) == 2
 
