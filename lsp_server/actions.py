@@ -21,7 +21,7 @@ from lsp_server.config import ServerConfig
 from lsp_server.documents import Document
 from lsp_server.edits import char_range, replace_span
 from lsp_server.inline_plan import InlinePlan, plan
-from lsp_server.syntax_check import SyntaxCheck
+from lsp_server.syntax_check import DocumentCheck, SyntaxCheck
 
 log = logging.getLogger(__name__)
 Cancel = Callable[[], bool]
@@ -112,9 +112,17 @@ def run_inline(engine, req: InlineRequest, cfg: ServerConfig, cancel: Cancel) ->
 
 def syntax_check(req: InlineRequest) -> SyntaxCheck:
     """The check for an insertion at the cursor, over the statements around it."""
-    start, end, nested = _statement_span(req.doc, req.offset, req.offset)
-    text = req.doc.text
-    return SyntaxCheck(req.doc.language, text[start : req.offset], text[req.offset : end], nested)
+    return _check(req.doc, req.offset, req.offset)[0]
+
+
+def _check(doc: Document, first: int, last: int) -> tuple[SyntaxCheck, int, int]:
+    """The check of edits from ``first`` to ``last`` (an insertion at ``first`` when equal),
+    and the char span it scores rewrites of: the statements around them in Python, just
+    ``first``..``last`` of the whole document (reparsed incrementally) for other grammars."""
+    if doc.tree is not None and doc.language != "python":
+        return DocumentCheck(doc, first, first, last), first, last
+    start, end, nested = _statement_span(doc, first, last)
+    return SyntaxCheck(doc.language, doc.text[start:first], doc.text[first:end], nested), start, end
 
 
 def _statement_span(doc: Document, first: int, last: int) -> tuple[int, int, bool]:
@@ -286,8 +294,7 @@ def run_fix(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel
     budgets = [_budget(engine, doc.text[a:b], cfg) for a, b in holes]
     single = all(first == last for first, last in groups)
     settings = decode_settings(cfg, max(budgets), single, allow_empty=True)
-    start, end, nested = _statement_span(doc, holes[0][0], holes[-1][1])
-    check = SyntaxCheck(doc.language, doc.text[start:end], "", nested)
+    check, start, end = _check(doc, holes[0][0], holes[-1][1])
 
     def filled(texts: list[str]) -> int:  # errors over what the fill may leave
         out, at = [], start

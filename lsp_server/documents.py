@@ -9,7 +9,7 @@ from functools import cached_property
 
 from tree_sitter import Tree
 
-from lsp_server.regions import language_for, parse, point_at
+from lsp_server.regions import language_for, parse, record_edit
 
 Position = tuple[int, int]  # LSP (line, UTF-16 character)
 Range = tuple[Position, Position]
@@ -149,14 +149,7 @@ class DocumentStore:
         if tree is None:
             return new
         new_end_byte = start_byte + len(new_text.encode(*_ENCODING))
-        tree.edit(
-            start_byte=start_byte,
-            old_end_byte=old_end_byte,
-            new_end_byte=new_end_byte,
-            start_point=point_at(doc.source, start_byte),
-            old_end_point=point_at(doc.source, old_end_byte),
-            new_end_point=point_at(new.source, new_end_byte),
-        )
+        record_edit(tree, doc.source, new.source, start_byte, old_end_byte, new_end_byte)
         return new
 
     def _parsed(self, doc: Document, old_tree: Tree | None) -> Document:

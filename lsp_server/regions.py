@@ -194,6 +194,14 @@ def point_at(source: bytes, byte: int) -> tuple[int, int]:
     return source.count(b"\n", 0, byte), byte - (source.rfind(b"\n", 0, byte) + 1)
 
 
+def record_edit(tree: Tree, old: bytes, new: bytes, start: int, old_end: int, new_end: int
+                ) -> None:
+    """Tell ``tree`` (in place) that ``old[start:old_end]`` became ``new[start:new_end]``."""
+    tree.edit(start_byte=start, old_end_byte=old_end, new_end_byte=new_end,
+              start_point=point_at(old, start), old_end_point=point_at(old, old_end),
+              new_end_point=point_at(new, new_end))
+
+
 def _line_start(source: bytes, byte: int) -> int:
     return source.rfind(b"\n", 0, byte) + 1
 

@@ -12,6 +12,7 @@ import warnings
 from functools import cached_property
 
 from lsp_server import regions
+from lsp_server.documents import Document
 
 
 class SyntaxCheck:
@@ -44,6 +45,32 @@ class SyntaxCheck:
     def added_errors_in(self, source: str) -> int:
         """How many more syntax errors ``source``, a rewrite of ``before + after``, has."""
         return max(0, self.errors(source) - self.base_errors)
+
+
+class DocumentCheck(SyntaxCheck):
+    """The check over the whole document, reparsed incrementally from its tree.
+
+    For brace languages: a top-level statement cut out of a file whose braces do not balance yet
+    is no unit of its own, and error recovery over such a cut misjudges correct code. The span
+    ``start``..``end`` (the cursor at ``offset``) is what a candidate replaces.
+    """
+
+    def __init__(self, doc: Document, start: int, offset: int, end: int):
+        super().__init__(doc.language, doc.text[start:offset], doc.text[offset:end])
+        self.doc, self.start, self.end = doc, start, end
+
+    @cached_property
+    def base_errors(self) -> int:
+        """Errors of the document as it is, from the tree it already has."""
+        return sum(1 for _ in regions.error_nodes(self.doc.tree))
+
+    def errors(self, source: str) -> int:
+        """Errors of the document with its span replaced by ``source``."""
+        doc, tree = self.doc, self.doc.tree.copy()
+        start, end = doc.byte_at(self.start), doc.byte_at(self.end)
+        new = doc.source[:start] + source.encode("utf-8", "surrogatepass") + doc.source[end:]
+        regions.record_edit(tree, doc.source, new, start, end, len(new) - (len(doc.source) - end))
+        return sum(1 for _ in regions.error_nodes(regions.parse(self.lang, new, tree)))
 
 
 def _python_parses(source: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -174,3 +175,32 @@ def test_nothing_at_all_is_not_withheld():
     got = best_of(schedule(DecodeSettings(max_tokens=64), 2, 24), generate, text_of,
                   check.added_errors)
     assert got.text is None and not got.withheld and got.attempts == 2
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SAMPLES = {"python": "python/sample.py", "javascript": "javascript/sample.js",
+           "typescript": "typescript/sample.ts", "go": "go/sample.go", "rust": "rust/sample.rs"}
+
+
+@pytest.mark.parametrize("lang", sorted(SAMPLES))
+def test_a_line_typed_back_is_never_flagged(lang):
+    """Each line of a correct file, cut at its indentation or halfway and typed back from the
+    cursor: the server's check must not flag the text that was there (even in brace languages,
+    where the cut file's braces do not balance)."""
+    from lsp_server import actions
+    from lsp_server.config import ServerConfig
+    from lsp_server.documents import DocumentStore
+
+    lines = (FIXTURES / SAMPLES[lang]).read_text().split("\n")
+    flagged, checked = [], 0
+    for row, line in enumerate(lines):
+        body = line.lstrip()
+        indent = len(line) - len(body)
+        for cut in {indent, indent + len(body) // 2} if body else ():
+            text = "\n".join([*lines[:row], line[:cut], *lines[row + 1 :]])
+            doc = DocumentStore().open(f"file:///cut/{SAMPLES[lang]}", lang, 1, text)
+            req = actions.inline_request(doc, row, cut, ServerConfig())
+            checked += 1
+            if actions.syntax_check(req).added_errors(line[cut:]):
+                flagged.append(line)
+    assert checked > 30 and flagged == []
