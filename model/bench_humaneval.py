@@ -121,17 +121,9 @@ def product_tries(attempts: int) -> Callable[[dict, object], list]:
     return lambda task, settings: schedule(settings, max(1, attempts), line_tokens)
 
 
-def run_tasks(
-    engine,
-    tasks: Sequence[dict],
-    base,
-    variants: dict[str, Callable[[dict, object], list]],
-    pool: ThreadPoolExecutor,
-    checked: bool = True,
-) -> dict[str, dict]:
-    """Each variant's summary (see ``score_tasks``)."""
-    scores = score_tasks(engine, tasks, base, variants, pool, checked)
-    return {name: score.summary() for name, score in scores.items()}
+def run_tasks(*args, **kwargs) -> dict[str, dict]:
+    """Each variant's summary; the arguments are ``score_tasks``'s."""
+    return {name: score.summary() for name, score in score_tasks(*args, **kwargs).items()}
 
 
 def score_tasks(
