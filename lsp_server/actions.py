@@ -98,7 +98,7 @@ def run_inline(engine, req: InlineRequest, cfg: ServerConfig, cancel: Cancel) ->
     from model import infill
 
     settings = decode_settings(cfg, req.plan.max_tokens, req.plan.single_line, allow_empty=False)
-    count = 1 if req.plan.single_line else max(1, cfg.syntax_attempts)
+    count = 1 if req.plan.single_line else cfg.syntax_attempts
     chosen = best_of(
         schedule(settings, count, cfg.line_tokens),
         lambda s: infill(engine, req.prefix, req.suffix, s, cancel=cancel),
@@ -120,7 +120,7 @@ def _check(doc: Document, first: int, last: int) -> tuple[SyntaxCheck, int, int]
     and the char span it scores rewrites of: the statements around them in Python, just
     ``first``..``last`` of the whole document (reparsed incrementally) for other grammars."""
     if doc.tree is not None and doc.language != "python":
-        return DocumentCheck(doc, first, first, last), first, last
+        return DocumentCheck(doc, first, last), first, last
     start, end, nested = _statement_span(doc, first, last)
     return SyntaxCheck(doc.language, doc.text[start:first], doc.text[first:end], nested), start, end
 
@@ -305,7 +305,7 @@ def run_fix(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel
         return max(0, check.errors("".join(out) + doc.text[at:end]) - allowed)
 
     chosen = best_of(
-        schedule(settings, max(1, cfg.syntax_attempts)),
+        schedule(settings, cfg.syntax_attempts),
         lambda s: infill_spans(engine, pieces, budgets, s, cancel=cancel),
         lambda result: result.texts,
         filled if cfg.syntax_attempts else None,

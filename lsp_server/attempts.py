@@ -34,7 +34,7 @@ class Attempted:
 
 
 def schedule(first, count: int, line_tokens: int | None = None) -> list:
-    """``count`` DecodeSettings to try in order, from the plan's ``first``.
+    """``count`` DecodeSettings (at least one) to try in order, from the plan's ``first``.
 
     With ``line_tokens``, a multi-line ``first`` is followed by a one-line attempt of that budget.
     """
@@ -45,7 +45,7 @@ def schedule(first, count: int, line_tokens: int | None = None) -> list:
     while len(tries) < count:
         seed += 1
         tries.append(dataclasses.replace(first, temperature=SAMPLE_TEMPERATURE, seed=seed))
-    return tries[:count]
+    return tries[: max(1, count)]
 
 
 def best_of(

@@ -51,12 +51,12 @@ class DocumentCheck(SyntaxCheck):
     """The check over the whole document, reparsed incrementally from its tree.
 
     For brace languages: a top-level statement cut out of a file whose braces do not balance yet
-    is no unit of its own, and error recovery over such a cut misjudges correct code. The span
-    ``start``..``end`` (the cursor at ``offset``) is what a candidate replaces.
+    is no unit of its own, and error recovery over such a cut misjudges correct code. A candidate
+    replaces the span ``start``..``end`` (an insertion when they are equal).
     """
 
-    def __init__(self, doc: Document, start: int, offset: int, end: int):
-        super().__init__(doc.language, doc.text[start:offset], doc.text[offset:end])
+    def __init__(self, doc: Document, start: int, end: int):
+        super().__init__(doc.language, "", doc.text[start:end])
         self.doc, self.start, self.end = doc, start, end
 
     @cached_property

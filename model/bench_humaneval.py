@@ -30,7 +30,6 @@ class Score:
     passed: list[Future | None] = dataclasses.field(default_factory=list)  # None: not offered
     exact: list[bool] = dataclasses.field(default_factory=list)
     latency_ms: list[float] = dataclasses.field(default_factory=list)
-    offered: list[bool] = dataclasses.field(default_factory=list)  # a suggestion was shown
     withheld: list[bool] = dataclasses.field(default_factory=list)  # every candidate broke it
     task_ids: list[str] = dataclasses.field(default_factory=list)
     completions: list[str | None] = dataclasses.field(default_factory=list)  # None: not offered
@@ -38,7 +37,7 @@ class Score:
     def summary(self) -> dict:
         """pass@1, exact_match, n, mean model latency; how often a suggestion is offered, how
         often it is withheld for adding a syntax error, and pass@1 among the offered ones."""
-        n, offered = len(self.exact), sum(self.offered)
+        n, offered = len(self.exact), sum(c is not None for c in self.completions)
         passes = sum(f.result().passed for f in self.passed if f is not None)
         return {
             "pass@1": passes / n if n else 0.0,
@@ -118,7 +117,7 @@ def product_tries(attempts: int) -> Callable[[dict, object], list]:
     from lsp_server.config import ServerConfig
 
     line_tokens = ServerConfig().line_tokens
-    return lambda task, settings: schedule(settings, max(1, attempts), line_tokens)
+    return lambda task, settings: schedule(settings, attempts, line_tokens)
 
 
 def run_tasks(*args, **kwargs) -> dict[str, dict]:
@@ -162,7 +161,6 @@ def score_tasks(
                 score.passed.append(pool.submit(run_program, program(task, completion)))
                 score.exact.append(exact_match(completion, task["canonical_solution"]))
             score.latency_ms.append(chosen.elapsed_ms)
-            score.offered.append(chosen.text is not None)
             score.withheld.append(chosen.withheld)
             score.task_ids.append(task["task_id"])
             score.completions.append(chosen.text)

@@ -111,6 +111,7 @@ def test_schedule_plan_first_then_one_line_then_samples():
     assert [t.temperature for t in schedule(line, 2, 24)] == [0.0, SAMPLE_TEMPERATURE]
     assert [t.temperature for t in schedule(block, 2)] == [0.0, SAMPLE_TEMPERATURE]  # no line
     assert schedule(block, 1, 24) == [block]
+    assert schedule(block, 0, 24) == [block]  # syntaxAttempts 0: one try, unchecked
 
 
 def scripted(outputs: list[str], cancel_at: int | None = None):
