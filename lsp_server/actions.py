@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from lsprotocol import types
 
 from lsp_server import regions
-from lsp_server.attempts import best_of, schedule
+from lsp_server.attempts import Attempted, best_of, schedule
 from lsp_server.config import ServerConfig
 from lsp_server.documents import Document
 from lsp_server.edits import char_range, replace_span
@@ -88,7 +88,15 @@ def inline_request(doc: Document, line: int, character: int, cfg: ServerConfig) 
 
 
 def run_inline(engine, req: InlineRequest, cfg: ServerConfig, cancel: Cancel) -> str | None:
-    """Denoise the span at the cursor; the cleaned text to insert, or None.
+    """Denoise the span at the cursor; the cleaned text to insert, or None."""
+    chosen = attempt_inline(engine, req, cfg, cancel)
+    if chosen.withheld:
+        log.debug("inline completion withheld: every candidate adds a syntax error")
+    return chosen.text
+
+
+def attempt_inline(engine, req: InlineRequest, cfg: ServerConfig, cancel: Cancel) -> Attempted:
+    """The candidates for the span at the cursor: the chosen text (cleaned) and what it cost.
 
     A block (cursor on an empty line) gets up to ``cfg.syntax_attempts`` candidates, the first
     that adds no syntax error winning. The rest of a line gets one: a second would double the
@@ -99,15 +107,12 @@ def run_inline(engine, req: InlineRequest, cfg: ServerConfig, cancel: Cancel) ->
 
     settings = decode_settings(cfg, req.plan.max_tokens, req.plan.single_line, allow_empty=False)
     count = 1 if req.plan.single_line else cfg.syntax_attempts
-    chosen = best_of(
+    return best_of(
         schedule(settings, count, cfg.line_tokens),
         lambda s: infill(engine, req.prefix, req.suffix, s, cancel=cancel),
         lambda result: clean_inline(req, result.text),
         syntax_check(req).added_errors if cfg.syntax_attempts else None,
     )
-    if chosen.withheld:
-        log.debug("inline completion withheld: every candidate adds a syntax error")
-    return chosen.text
 
 
 def syntax_check(req: InlineRequest) -> SyntaxCheck:

@@ -9,6 +9,9 @@ import json
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
+
+import msgspec
 
 from model.execution import run_program
 
@@ -90,34 +93,49 @@ def exact_match(completion: str, canonical: str) -> bool:
     return lines(completion) == lines(canonical)
 
 
-def planned(task: dict, base):
-    """Settings from the product's own length policy, cursor on an empty line before the suffix."""
-    from lsp_server.inline_plan import plan
-    from lsp_server.regions import parse
-
-    source = (task["prompt"] + "\n" + task["suffix"]).encode("utf-8")
-    row = task["prompt"].count("\n")  # the prompt ends with "\n": this row is the empty line
-    p = plan("python", parse("python", source), source, row, 0)
-    # As the server's inline completion does (lsp_server.actions): never an empty suggestion.
-    return dataclasses.replace(base, max_tokens=p.max_tokens, single_line=p.single_line,
-                               allow_empty=False)
+Variant = Callable[[object, dict], Any]  # (engine, task) -> lsp_server.attempts.Attempted
 
 
-def oracle(engine, task: dict, settings) -> list:
+def task_request(task: dict, cfg):
+    """The task as the server sees it: the missing line left empty in the document, the cursor
+    at its start (so the line's own newline follows the span, as in an editor)."""
+    from lsp_server.actions import inline_request
+    from lsp_server.documents import DocumentStore
+
+    text = task["prompt"] + "\n" + task["suffix"]
+    doc = DocumentStore().open("file:///humaneval.py", "python", 1, text)
+    return inline_request(doc, task["prompt"].count("\n"), 0, cfg)
+
+
+def product(cfg) -> Variant:
+    """The server's inline completion (``lsp_server.actions.attempt_inline``) under ``cfg``:
+    its length plan, context, attempts, syntax check and cleaning."""
+    from lsp_server.actions import attempt_inline
+
+    return lambda engine, task: attempt_inline(engine, task_request(task, cfg), cfg, _never)
+
+
+def oracle(cfg) -> Variant:
     """The canonical solution's exact token count as the budget, with no pad tail; one attempt."""
-    from model.sampler import encode
+    from lsp_server.actions import clean_inline, decode_settings, syntax_check
+    from lsp_server.attempts import best_of
 
-    n = len(encode(engine, task["canonical_solution"]))
-    return [dataclasses.replace(settings, max_tokens=n, fixed_length=True)]
+    def run(engine, task):
+        from model import infill
+        from model.sampler import encode
+
+        req = task_request(task, cfg)
+        n = len(encode(engine, task["canonical_solution"].rstrip("\n")))
+        fixed = dataclasses.replace(decode_settings(cfg, n, False, False), fixed_length=True)
+        return best_of([fixed], lambda s: infill(engine, req.prefix, req.suffix, s),
+                       lambda result: clean_inline(req, result.text),
+                       syntax_check(req).added_errors if cfg.syntax_attempts else None)
+
+    return run
 
 
-def product_tries(attempts: int) -> Callable[[dict, object], list]:
-    """The server's attempt schedule (lsp_server.attempts) from the planned settings."""
-    from lsp_server.attempts import schedule
-    from lsp_server.config import ServerConfig
-
-    line_tokens = ServerConfig().line_tokens
-    return lambda task, settings: schedule(settings, attempts, line_tokens)
+def _never() -> bool:
+    return False
 
 
 def run_tasks(*args, **kwargs) -> dict[str, dict]:
@@ -125,33 +143,17 @@ def run_tasks(*args, **kwargs) -> dict[str, dict]:
     return {name: score.summary() for name, score in score_tasks(*args, **kwargs).items()}
 
 
-def score_tasks(
-    engine,
-    tasks: Sequence[dict],
-    base,
-    variants: dict[str, Callable[[dict, object], list]],
-    pool: ThreadPoolExecutor,
-    checked: bool = True,
-) -> dict[str, Score]:
-    """Infill each task once per variant; sandboxed execution overlaps the next inference.
+def score_tasks(engine, tasks: Sequence[dict], variants: dict[str, Variant],
+                pool: ThreadPoolExecutor) -> dict[str, Score]:
+    """Complete each task once per variant; sandboxed execution overlaps the next inference.
 
-    ``checked``: as the server, offer no candidate that adds a syntax error (else the first).
+    What a variant offers is inserted on the empty line (its newline kept); nothing offered
+    is a miss.
     """
-    from lsp_server.attempts import best_of
-    from lsp_server.syntax_check import SyntaxCheck
-    from model import infill
-
     scores = {name: Score() for name in variants}
     for task in tasks:
-        plan_settings = planned(task, base)
-        check = SyntaxCheck("python", task["prompt"], "\n" + task["suffix"])
-        for name, tries in variants.items():
-            chosen = best_of(
-                tries(task, plan_settings),
-                lambda s, t=task: infill(engine, t["prompt"], t["suffix"], s),
-                lambda result: result.text if result.text.strip() else None,
-                check.added_errors if checked else None,
-            )
+        for name, variant in variants.items():
+            chosen = variant(engine, task)
             score = scores[name]
             if chosen.text is None:  # nothing offered: a miss, even where a blank line would pass
                 score.passed.append(None)
@@ -167,13 +169,12 @@ def score_tasks(
     return scores
 
 
-def run_dial(engine, tasks: Sequence[dict], base, tries, pool: ThreadPoolExecutor,
-             checked: bool = True) -> list[dict]:
+def run_dial(engine, tasks: Sequence[dict], cfg, pool: ThreadPoolExecutor) -> list[dict]:
     """pass@1 and latency across a few (threshold, steps_per_token) settings, fast to slow."""
     points = []
     for threshold, spt in DIAL:
-        dialed = dataclasses.replace(base, threshold=threshold, steps_per_token=spt)
-        s = run_tasks(engine, tasks, dialed, {"dial": tries}, pool, checked)["dial"]
+        dialed = msgspec.structs.replace(cfg, threshold=threshold, steps_per_token=spt)
+        s = run_tasks(engine, tasks, {"dial": product(dialed)}, pool)["dial"]
         points.append(
             {
                 "threshold": threshold,
@@ -243,7 +244,6 @@ def main(
     split: str = "single",
     data: Path | None = None,
     limit: int | None = None,
-    seed: int = 0,
     device: str = "cpu",
     json_out: Path | None = None,
     dial: bool = False,
@@ -259,26 +259,24 @@ def main(
     path = Path(data) if data else DATA_DIR / SPLIT_FILES[split]
     tasks = load_tasks(path, limit)
     engine = load(checkpoint, device)
-    # The server's own decoding; max_tokens and single_line are always replaced per task.
-    base = dataclasses.replace(decode_settings(ServerConfig(), 1, False, False), seed=seed)
-    warm_up = dataclasses.replace(base, max_tokens=8)
-    infill(engine, "def f(x):\n", "    return x\n", warm_up)  # uncounted, before any timing
-    if attempts is None:
-        attempts = ServerConfig().syntax_attempts
-    variants = {"plan": product_tries(attempts)}
+    cfg = ServerConfig()  # the server's defaults, model aside
+    if attempts is not None:
+        cfg = msgspec.structs.replace(cfg, syntax_attempts=attempts)
+    base = decode_settings(cfg, 8, False, False)
+    infill(engine, "def f(x):\n", "    return x\n", base)  # uncounted, before any timing
+    variants = {"plan": product(cfg)}
     if with_oracle:
-        variants["oracle"] = lambda task, settings: oracle(engine, task, settings)
+        variants["oracle"] = oracle(cfg)
     with ThreadPoolExecutor(max_workers=EXEC_WORKERS) as pool:
-        checked = attempts > 0
-        scores = score_tasks(engine, tasks, base, variants, pool, checked)
+        scores = score_tasks(engine, tasks, variants, pool)
         summary = {name: score.summary() for name, score in scores.items()}
-        points = run_dial(engine, tasks, base, variants["plan"], pool, checked) if dial else None
+        points = run_dial(engine, tasks, cfg, pool) if dial else None
     metrics = {
         **summary["plan"],
         "split": split if data is None else path.name,
         "checkpoint": str(checkpoint),
         "settings": {**dataclasses.asdict(base), "max_tokens": "inline_plan"},
-        "attempts": attempts,
+        "attempts": cfg.syntax_attempts,
     }
     metrics["oracle"] = (
         {k: summary["oracle"][k] for k in ("pass@1", "exact_match")} if with_oracle else None
@@ -311,7 +309,6 @@ def cli(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--split", choices=sorted(SPLIT_FILES), default="single")
     ap.add_argument("--data", type=Path, help="another .jsonl.gz in the same format")
     ap.add_argument("--limit", type=int, help="keep every k-th task, N in all")
-    ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--json", dest="json_out", type=Path, help="write metrics here")
     ap.add_argument("--dial", action="store_true", help="sweep threshold/steps (plot next to JSON)")

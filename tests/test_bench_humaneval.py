@@ -1,13 +1,14 @@
 """HumanEval infilling harness (model/bench_humaneval.py)."""
 
-import dataclasses
 import json
 from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
+import msgspec
 import pytest
 
 import model
+from lsp_server.config import ServerConfig
 from model import bench, bench_humaneval
 from model.bench_humaneval import DATA_DIR, SPLIT_FILES, exact_match, load_tasks, normalize, program
 from model.execution import run_programs
@@ -114,36 +115,42 @@ def test_unknown_subcommand_is_rejected():
     assert bench.main(["nope"]) == 2
 
 
-def test_run_tasks_scores_a_perfect_and_an_empty_model(single_tasks, monkeypatch):
-    @dataclasses.dataclass
-    class Settings:
-        max_tokens: int = 1
-        single_line: bool = False
+def _solutions(tasks):
+    """What the server's model input is for each task (the line's newline follows the span)."""
+    return {t["prompt"] + "\n" + t["suffix"]: t["canonical_solution"] for t in tasks}
 
-    solutions = {t["prompt"] + t["suffix"]: t["canonical_solution"] for t in single_tasks}
+
+def test_run_tasks_scores_a_perfect_and_an_empty_model(single_tasks, monkeypatch):
+    solutions = _solutions(single_tasks)
 
     def fake_infill(engine, prefix, suffix, settings, cancel=None):
         text = solutions[prefix + suffix].rstrip("\n") if engine == "perfect" else ""
         return SimpleNamespace(text=text, elapsed_ms=2.0, forward_passes=1, cancelled=False)
 
     monkeypatch.setattr(model, "infill", fake_infill, raising=False)
-    monkeypatch.setattr(bench_humaneval, "planned", lambda task, base: base)
     tasks = single_tasks[:4]
-    variants = {"plan": lambda task, settings: [settings]}
+    variants = {"plan": bench_humaneval.product(ServerConfig())}
     with ThreadPoolExecutor(2) as pool:
-        perfect = bench_humaneval.run_tasks("perfect", tasks, Settings(), variants, pool)["plan"]
-        empty = bench_humaneval.run_tasks("empty", tasks, Settings(), variants, pool)["plan"]
+        perfect = bench_humaneval.run_tasks("perfect", tasks, variants, pool)["plan"]
+        empty = bench_humaneval.run_tasks("empty", tasks, variants, pool)["plan"]
     assert perfect == {"pass@1": 1.0, "exact_match": 1.0, "n": 4, "mean_latency_ms": 2.0,
                        "offered": 1.0, "withheld": 0.0, "pass_when_offered": 1.0}
     assert empty["pass@1"] == 0.0 and empty["exact_match"] == 0.0
     assert empty["offered"] == 0.0 and empty["withheld"] == 0.0
 
 
+def test_the_model_sees_the_task_as_the_server_does(single_tasks):
+    """Cursor at the start of the empty line: the prompt before it, the newline and the suffix
+    after it, and the product's block plan (the line is empty, inside a function body)."""
+    task = single_tasks[0]
+    req = bench_humaneval.task_request(task, ServerConfig())
+    assert req.prefix == task["prompt"] and req.suffix == "\n" + task["suffix"]
+    assert req.plan.mode == "block" and not req.plan.single_line
+
+
 def test_the_headline_retries_a_candidate_that_breaks_the_syntax(single_tasks, monkeypatch):
     """First candidate unparsable, second correct: the product's attempts keep the second."""
-    from model import DecodeSettings
-
-    solutions = {t["prompt"] + t["suffix"]: t["canonical_solution"] for t in single_tasks}
+    solutions = _solutions(single_tasks)
     calls = []
 
     def fake_infill(engine, prefix, suffix, settings, cancel=None):
@@ -153,18 +160,19 @@ def test_the_headline_retries_a_candidate_that_breaks_the_syntax(single_tasks, m
         return SimpleNamespace(text=text, elapsed_ms=2.0, forward_passes=1, cancelled=False)
 
     monkeypatch.setattr(model, "infill", fake_infill, raising=False)
-    base = DecodeSettings(max_tokens=64)
-    monkeypatch.setattr(bench_humaneval, "planned", lambda task, b: base)
     tasks = single_tasks[:3]
+
+    def attempts(n):
+        cfg = msgspec.structs.replace(ServerConfig(), syntax_attempts=n)
+        return {"plan": bench_humaneval.product(cfg)}
+
     with ThreadPoolExecutor(2) as pool:
-        once = {"plan": bench_humaneval.product_tries(1)}
-        single = bench_humaneval.run_tasks("m", tasks, base, once, pool)["plan"]
+        single = bench_humaneval.run_tasks("m", tasks, attempts(1), pool)["plan"]
         assert single["pass@1"] == 0.0 and single["withheld"] == 1.0 and single["offered"] == 0
-        unchecked = bench_humaneval.run_tasks("m", tasks, base, once, pool, checked=False)
-        assert unchecked["plan"]["offered"] == 1.0 and unchecked["plan"]["pass@1"] == 0.0
+        unchecked = bench_humaneval.run_tasks("m", tasks, attempts(0), pool)["plan"]
+        assert unchecked["offered"] == 1.0 and unchecked["pass@1"] == 0.0
         calls.clear()
-        twice = {"plan": bench_humaneval.product_tries(3)}
-        scored = bench_humaneval.run_tasks("m", tasks, base, twice, pool)["plan"]
+        scored = bench_humaneval.run_tasks("m", tasks, attempts(3), pool)["plan"]
     assert scored["pass@1"] == 1.0 and scored["withheld"] == 0.0
     assert scored["mean_latency_ms"] == 4.0  # both attempts are counted
     assert len(calls) == 6 and calls[1].single_line and not calls[0].single_line
@@ -172,19 +180,19 @@ def test_the_headline_retries_a_candidate_that_breaks_the_syntax(single_tasks, m
 
 @pytest.mark.parametrize("split", sorted(SPLIT_FILES))
 def test_the_syntax_check_never_withholds_a_correct_answer(split):
-    """Every canonical solution, checked as the benchmark checks a candidate: none is flagged
+    """Every canonical solution, checked as the server checks a candidate: none is flagged
     (measured: 0 of 1,033 single-line and 0 of 5,815 multi-line), so withholding costs no pass."""
-    from lsp_server.syntax_check import SyntaxCheck
+    from lsp_server.actions import syntax_check
 
     tasks = load_tasks(DATA_DIR / SPLIT_FILES[split], limit=300)
+    cfg = ServerConfig()
     flagged = [t["task_id"] for t in tasks
-               if SyntaxCheck("python", t["prompt"], "\n" + t["suffix"])
+               if syntax_check(bench_humaneval.task_request(t, cfg))
                .added_errors(t["canonical_solution"].rstrip("\n"))]
     assert flagged == []
 
 
 def test_a_withheld_answer_is_a_miss_even_where_a_blank_line_passes(single_tasks, monkeypatch):
-    from model import DecodeSettings
     from model.execution import run_program
 
     [task] = [t for t in single_tasks if t["task_id"] == "SingleLineInfilling/HumanEval/20/L0"]
@@ -194,9 +202,7 @@ def test_a_withheld_answer_is_a_miss_even_where_a_blank_line_passes(single_tasks
         return SimpleNamespace(text="x = (", elapsed_ms=1.0, forward_passes=1, cancelled=False)
 
     monkeypatch.setattr(model, "infill", broken, raising=False)
-    base = DecodeSettings(max_tokens=64)
-    monkeypatch.setattr(bench_humaneval, "planned", lambda t, b: base)
-    variants = {"plan": bench_humaneval.product_tries(2)}
+    variants = {"plan": bench_humaneval.product(ServerConfig())}
     with ThreadPoolExecutor(2) as pool:
-        got = bench_humaneval.run_tasks("m", [task], base, variants, pool)["plan"]
+        got = bench_humaneval.run_tasks("m", [task], variants, pool)["plan"]
     assert got["withheld"] == 1.0 and got["pass@1"] == 0.0 and got["pass_when_offered"] == 0.0
