@@ -5,7 +5,8 @@ the token spans of its tree-sitter regions. :class:`ExampleMaker` then cuts one 
 of ``seq_len`` tokens out of it, drawing the kind of corruption from a configurable mix:
 
 * ``mdlm``: every token masked with probability t ~ U(eps, 1) (plain masked diffusion);
-* ``lines``: 1-20 whole lines (multi-line inline completion);
+* ``lines``: 1-20 whole lines, the last one's newline left in the suffix as the server leaves
+  the cursor line's (multi-line inline completion on an empty line);
 * ``block``: a function body, block or statement ("fix this function");
 * ``docstring``: a docstring ("insert docstring");
 * ``cursor``: from a token inside a line to the end of that line (single-line completion);
@@ -177,15 +178,17 @@ class ExampleMaker:
 
     def _pick_lines(self, file):
         lines = file.lines
-        if len(lines) == 0:
+        filled = np.flatnonzero(lines[:, 1] > lines[:, 0])  # the server never asks for blanks
+        if len(filled) == 0:
             return None
-        first = int(self.rng.integers(len(lines)))
+        first = int(filled[self.rng.integers(len(filled))])
         count = int(self.rng.integers(1, 21))
-        starts = np.append(lines[:, 0], len(file.ids))
         stop = min(first + count, len(lines))
-        while stop > first + 1 and starts[stop] - starts[first] > self.max_span:
-            stop -= 1  # shrink to fit
-        start, end = int(starts[first]), int(starts[stop])
+        start = int(lines[first, 0])
+        while stop > first + 1 and (lines[stop - 1, 1] - start > self.max_span  # shrink to fit
+                                    or lines[stop - 1, 1] == lines[stop - 1, 0]):  # no blank end
+            stop -= 1
+        end = int(lines[stop - 1, 1])  # the last line's newline stays in the suffix
         return (start, end) if 0 < end - start <= self.max_span else None
 
     def _pick_cursor(self, file):

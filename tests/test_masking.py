@@ -141,15 +141,21 @@ def test_span_budget_and_pad_tail(tfile, kind):
     assert {24, 64} & set(budgets)  # sometimes the server's fixed budget
 
 
-def test_lines_are_whole_lines(tfile):
+def test_lines_are_whole_lines_up_to_the_last_newline(tfile):
+    """As the server sends an empty line's span: the line's own newline is in the suffix."""
     maker = ExampleMaker(SEQ_LEN, vocab_size=VOCAB, seed=3)
     line_starts = set(tfile.lines[:, 0].tolist())
-    line_breaks = set((tfile.lines[:, 1] + 1).tolist()) | {len(tfile.ids)}
+    line_ends = set(tfile.lines[:, 1].tolist())
+    newline_ids = set(tfile.ids[tfile.lines[:-1, 1]].tolist())
+    multi = 0
     for _ in range(100):
         ex = maker.make_kind(tfile, "lines")
         seq, (s, e), _ = recover(ex)
         at = find(tfile.ids, seq)
-        assert at + s in line_starts and at + e in line_breaks
+        assert at + s in line_starts and at + e in line_ends
+        assert seq[e - 1] not in newline_ids  # no blank line at either end
+        multi += bool(set(seq[s:e].tolist()) & newline_ids)
+    assert multi > 0  # spans of several lines keep their inner newlines
 
 
 def test_cursor_runs_to_end_of_line(tfile):
