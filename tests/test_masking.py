@@ -153,7 +153,7 @@ def test_lines_are_whole_lines_up_to_the_last_newline(tfile):
         seq, (s, e), _ = recover(ex)
         at = find(tfile.ids, seq)
         assert at + s in line_starts and at + e in line_ends
-        assert seq[e - 1] not in newline_ids  # no blank line at either end
+        assert seq[e - 1] not in newline_ids  # it ends on a line with content
         multi += bool(set(seq[s:e].tolist()) & newline_ids)
     assert multi > 0  # spans of several lines keep their inner newlines
 
