@@ -11,6 +11,8 @@ own Python source, cut to ``--lines`` lines. Timed per request, client side:
 * ``inline_line``: inline completion mid-line, two thirds into a complete line (its rest stays);
 * ``inline_typing``: the same cursor on a line typed that far (its rest removed);
 * ``inline_block``: inline completion on a freshly opened empty line inside a function body;
+* ``typed_through``: after each block suggestion, its first character typed and the
+  completion asked again (answered with the rest of the suggestion, no model run);
 * ``docstring``: "Insert docstring" resolved on a function without one;
 * ``fix_function``: "Fix this function" resolved on a function with no diagnostic (the
   lines the model scores least likely are rewritten).
@@ -58,7 +60,9 @@ def pick(text: str, pattern: str, n: int) -> list[int]:
 
 
 def summary(samples: list[float]) -> dict:
-    """p50/p95/mean in milliseconds."""
+    """p50/p95/mean in milliseconds (just ``n`` when there are none)."""
+    if not samples:
+        return {"n": 0}
     ordered = sorted(samples)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
     return {"n": len(samples), "p50_ms": round(statistics.median(ordered), 1),
@@ -73,16 +77,22 @@ class Bench(Demo):
     def open(self, text: str) -> None:
         self.text = text
         self.answered: dict[str, int] = {}  # action -> requests that returned an edit
+        self.typed_through: list[float] = []
         self.client.text_document_did_open(types.DidOpenTextDocumentParams(
             text_document=types.TextDocumentItem(uri=self.uri, language_id="python",
                                                  version=self.version, text=text)))
 
-    async def timed_edit(self, name: str, request) -> float:
-        """Wall milliseconds of one request; counts it under ``name`` when it returned an edit."""
+    async def timed(self, name: str, request) -> tuple[float, list]:
+        """Wall milliseconds of one request and its edits; counts it under ``name`` when it
+        returned an edit."""
         t0 = time.perf_counter()
         edits = await request
         self.answered[name] = self.answered.get(name, 0) + bool(edits)
-        return (time.perf_counter() - t0) * 1000
+        return (time.perf_counter() - t0) * 1000, edits
+
+    async def timed_edit(self, name: str, request) -> float:
+        """Wall milliseconds of one request (``timed``)."""
+        return (await self.timed(name, request))[0]
 
     async def inline_line(self, row: int) -> float:
         line = self.text.split("\n")[row]
@@ -117,7 +127,14 @@ class Bench(Demo):
         end = len(lines[row])
         self.edit((row, end), (row, end), "\n" + indent)  # Enter after the opener
         pos = types.Position(line=row + 1, character=len(indent))
-        ms = await self.timed_edit("inline_block", self.inline(self.uri, pos))
+        ms, edits = await self.timed("inline_block", self.inline(self.uri, pos))
+        if edits and len(edits[0].new_text) > 1:  # type its first character, ask again
+            head = edits[0].new_text[0]
+            self.edit((row + 1, len(indent)), (row + 1, len(indent)), head)
+            after = types.Position(line=row + 1, character=len(indent) + 1)
+            rest = self.inline(self.uri, after)
+            self.typed_through.append(await self.timed_edit("typed_through", rest))
+            self.edit((row + 1, len(indent)), (row + 1, len(indent) + 1), "")
         self.edit((row, end), (row + 1, len(indent)), "")
         return ms
 
@@ -141,6 +158,7 @@ async def run(model: str | None, lines: int, n: int, settings: dict | None = Non
         "inline_line": summary([await bench.inline_line(r) for r in body]),
         "inline_typing": summary([await bench.inline_typing(r) for r in body]),
         "inline_block": summary([await bench.inline_block(r) for r in openers]),
+        "typed_through": summary(bench.typed_through),
         "docstring": summary([await bench.resolve(r, "Insert docstring") for r in defs]),
         "fix_function": summary([await bench.resolve(r, "Fix this function") for r in defs]),
     }
@@ -165,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     result = asyncio.run(run(args.model, args.lines, args.n, args.settings))
     for name, row in result["actions"].items():
+        if not row["n"]:
+            continue
         print(f"{name:>13}  p50 {row['p50_ms']:>7.1f} ms  p95 {row['p95_ms']:>7.1f} ms  "
               f"(n={row['n']})")
     print(f"server RSS {result['server_rss_mb']} MB (peak {result['server_peak_rss_mb']} MB), "

@@ -21,6 +21,7 @@ from pygls.protocol.language_server import lsp_method
 from lsp_server.config import ConfigError, ServerConfig, decode
 from lsp_server.documents import Document, DocumentStore
 from lsp_server.scheduler import JobFn, Scheduler
+from lsp_server.suggestions import LastSuggestions
 
 log = logging.getLogger(__name__)
 
@@ -84,11 +85,13 @@ class ClientLogHandler(logging.Handler):
 
 
 class InfillServer(LanguageServer):
-    """The language server: documents, settings and the scheduler owning the model."""
+    """The language server: documents, settings, the scheduler owning the model, and the last
+    inline suggestion of each document."""
 
     def __init__(self) -> None:
         super().__init__("infill-lsp", VERSION, protocol_cls=InfillProtocol)
         self.documents = DocumentStore()
+        self.suggestions = LastSuggestions()
         self.config = ServerConfig()
         self.init_options: dict[str, Any] = {}
         self.scheduler = Scheduler(load_engine, on_status=self._status_from_worker)

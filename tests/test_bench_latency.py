@@ -24,9 +24,10 @@ async def test_typed_and_block_edits_leave_the_document_as_it_was():
         changes = [(_range(c), c.text) for c in params.content_changes]
         store.change(params.text_document.uri, params.text_document.version, changes)
 
-    async def inline(uri, position):
-        seen.append(store.get(uri).line_text(position.line)[: position.character + 1])
-        return []
+    async def inline(uri, position):  # a block suggestion "xy" on blank lines
+        line = store.get(uri).line_text(position.line)
+        seen.append(line[: position.character + 1])
+        return [SimpleNamespace(new_text="xy")] if not line.strip() else []
 
     bench.client = SimpleNamespace(text_document_did_open=did_open,
                                    text_document_did_change=did_change)
@@ -43,14 +44,18 @@ async def test_typed_and_block_edits_leave_the_document_as_it_was():
     lines = text.split("\n")
     typed = [lines[r][: len(lines[r].rstrip()) * 2 // 3] for r in rows]
     assert seen[:3] == typed  # the line ends at the cursor: nothing after it
-    assert all(line.strip() == "" for line in seen[3:])  # a fresh, indented empty line
+    blocks, typed_through = seen[3::2], seen[4::2]
+    assert all(line.strip() == "" for line in blocks)  # a fresh, indented empty line
+    assert [line.strip() for line in typed_through] == ["x"] * 3  # its first character typed
+    assert len(bench.typed_through) == 3
 
 
 async def test_the_benchmark_runs_a_real_session(tiny_checkpoint):
     result = await bench_latency.run(str(tiny_checkpoint), 300, 2, {"syntaxAttempts": 0})
     actions = result["actions"]
-    assert set(actions) == {"inline_line", "inline_typing", "inline_block", "docstring",
-                            "fix_function"}
+    assert set(actions) == {"inline_line", "inline_typing", "inline_block", "typed_through",
+                            "docstring", "fix_function"}
     assert all(row["n"] == 2 and row["p50_ms"] > 0 for row in actions.values())
     assert result["with_edit"]["inline_typing"] == 2  # unchecked, the tiny model always answers
+    assert result["with_edit"]["typed_through"] == 2  # the rest of each block suggestion
     assert result["server_rss_mb"] > 0 and result["settings"] == {"syntaxAttempts": 0}

@@ -39,6 +39,7 @@ def did_change(ls: InfillServer, params: types.DidChangeTextDocumentParams) -> N
 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(ls: InfillServer, params: types.DidCloseTextDocumentParams) -> None:
-    """Forget a closed document and cancel its jobs."""
+    """Forget a closed document (and its last suggestion) and cancel its jobs."""
     ls.scheduler.cancel_document(params.text_document.uri)
     ls.documents.close(params.text_document.uri)
+    ls.suggestions.forget(params.text_document.uri)

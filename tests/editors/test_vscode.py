@@ -3,7 +3,8 @@
 Run ``tests/editors/setup_editors.sh`` once (code-server 4.100.3, chromium, playwright-core),
 then ``pytest -m editor tests/editors/test_vscode.py``. The extension starts the real server
 (``<this python> -m lsp_server``) on the test checkpoint; random weights write nonsense, so the
-assertions are about mechanics: ghost text shows, Tab inserts exactly it, the palette command
+assertions are about mechanics: ghost text shows, typing its first character keeps the rest
+(answered by the server without a model run), Tab inserts exactly it, the palette command
 puts a docstring under the ``def``. Screenshots go to ``test-output/vscode/`` (and to
 ``editors/vscode/screenshots/`` with ``UPDATE_SCREENSHOTS=1``).
 """
@@ -230,6 +231,17 @@ def wait_for_http(url: str, proc: subprocess.Popen, attempts: int = 120) -> None
     raise AssertionError(f"code-server did not answer at {url}")
 
 
+def server_log(code_server, waiting_for: str, timeout: float = 15) -> str:
+    """The server's output channel as VS Code logs it, once it holds ``waiting_for``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        logs = code_server["user_dir"].glob("logs/**/*Infill Language Server*.log")
+        text = "".join(path.read_text(errors="replace") for path in logs)
+        if waiting_for in text or time.monotonic() > deadline:
+            return text
+        time.sleep(0.5)
+
+
 def drive(code_server, **extra) -> dict:
     """Run the browser driver; returns its observations."""
     options = {
@@ -260,7 +272,8 @@ def drive(code_server, **extra) -> dict:
 
 @pytest.mark.editor
 def test_ghost_text_tab_and_docstring(code_server):
-    """Type, see ghost text, Tab inserts it; "Infill: Insert docstring" adds a docstring."""
+    """Type, see ghost text, type its first character, Tab inserts the rest; "Infill: Insert
+    docstring" adds a docstring."""
     observed = drive(code_server)
     saved = (code_server["workspace"] / "shapes.py").read_text()
 
@@ -274,6 +287,12 @@ def test_ghost_text_tab_and_docstring(code_server):
     assert squash(saved).endswith(squash(TYPED_RESULT + ghost)), (
         f"ghost text {ghost!r} is not what Tab inserted:\n{saved}"
     )
+
+    # Typing the first character of the ghost text leaves the rest of it on screen, and the
+    # server answers VS Code's new request from the suggestion it made (no model run).
+    if observed["typedThrough"] is not None:
+        assert observed["typedThrough"]["ghost"]["inline"] == observed["ghost"]["inline"][1:]
+        assert "typed through the last suggestion" in server_log(code_server, "typed through")
 
     # The docstring sits right under `def circle_area`, indented as the body, and is closed
     # before the original body line.

@@ -156,6 +156,15 @@ async function happyPath() {
         }
     });
     await page.screenshot({ path: path.join(opts.shots, 'ghost.png') });
+    observed.typedThrough = await step('type the first character of the ghost text', async () => {
+        const head = observed.ghost.inline[0];
+        if (!head) return null; // the suggestion starts on a new line
+        await page.keyboard.type(head);
+        const rest = observed.ghost.inline.slice(1);
+        // VS Code asks again after the keystroke; the server answers with the rest.
+        await page.waitForTimeout(1500);
+        return { head, ghost: await waitUntil(readGhost, (g) => g.inline === rest, STEP / 3) };
+    });
     observed.accepted = await step('Tab accepts the ghost text', async () => {
         await page.keyboard.press('Tab');
         await editor().locator('.ghost-text-decoration, .ghost-text').first().waitFor({ state: 'detached' });
