@@ -140,7 +140,8 @@ def _statement_span(doc: Document, first: int, last: int) -> tuple[int, int, boo
 
 
 def clean_inline(req: InlineRequest, raw: str) -> str | None:
-    """Trim the model's text so nothing already after the cursor is inserted twice."""
+    """Trim the model's text so nothing already after the cursor is inserted twice; None when
+    nothing new is left, or when it would copy the line just above or below."""
     following = req.doc.text[req.offset :]
     rest_of_line, _, after = following.partition("\n")
     if req.plan.single_line:
@@ -150,7 +151,19 @@ def clean_inline(req: InlineRequest, raw: str) -> str | None:
         text = _drop_repeated_lines(raw.rstrip(), after.split("\n"))
         if rest_of_line.strip():  # a block typed mid-line: never repeat the line's tail
             text = text[: len(text) - _overlap(text, rest_of_line.rstrip())]
-    return text if text.strip() else None
+    return text if text.strip() and not _copies_a_neighbour(req, text) else None
+
+
+def _copies_a_neighbour(req: InlineRequest, text: str) -> bool:
+    """Whether the first line ``text`` makes at the cursor repeats the line above, or its last
+    line the line below. Such a copy is almost never right: 0.16% of adjacent non-blank lines in
+    this machine's site-packages are equal, and none of the 6,848 HumanEval infilling truths."""
+    doc = req.doc
+    row = doc.position_at(req.offset)[0]
+    line, column = doc.line_text(row), req.offset - _line_start(doc, row)
+    lines = (line[:column] + text + line[column:]).split("\n")
+    return any(new.strip() and new.rstrip() == doc.line_text(other).rstrip()
+               for new, other in ((lines[0], row - 1), (lines[-1], row + 1)))
 
 
 def _overlap(text: str, following: str) -> int:

@@ -79,6 +79,23 @@ def test_clean_inline_block_drops_repeated_following_lines():
     assert actions.clean_inline(req, "y = x * 2\n    return y\n") == "y = x * 2"
 
 
+@pytest.mark.parametrize(
+    ("text", "row", "col", "raw", "expected"),
+    [
+        ("def f(x):\n    y = x\n    \n    return y\n", 2, 4, "y = x", None),  # the line above
+        ("def f(x):\n    y = x\n    \n    return y\n", 2, 4, "return y", None),  # below
+        ("def f(x):\n    y = x\n    \n    return y\n", 2, 4, "z = y\n    return y", "z = y"),
+        ("def f(x):\n    y = x\n    \n    return y\n", 2, 4, "y = x\n    z = y", None),
+        ("def f(x):\n    y = x\n    \n    return y\n", 2, 4, "    y = x", "    y = x"),  # deeper
+        ("def f(x):\n    y = x\n    y = \n", 2, 8, "x", None),  # the typed head counts
+        ("def f(x):\n    y = x\n    y = \n", 2, 8, "x + 1", "x + 1"),
+    ],
+)
+def test_clean_inline_never_copies_the_line_above_or_below(text, row, col, raw, expected):
+    req = actions.inline_request(open_doc(text), row, col, CFG)
+    assert actions.clean_inline(req, raw) == expected
+
+
 def test_completion_edit_covers_the_word_before_the_cursor():
     text = "value = compu\n"
     req = actions.inline_request(open_doc(text), 0, 13, CFG)
@@ -142,6 +159,9 @@ def test_run_inline_retries_a_block_and_never_offers_text_that_breaks_the_syntax
     seen.clear()
     assert actions.run_inline(None, line, CFG, NEVER) is None and len(seen) == 1  # not retried
     assert actions.run_inline(None, line, CFG, NEVER) == " + 1"
+    copied = actions.inline_request(open_doc("def f(x):\n    y = x\n    \n"), 2, 4, CFG)
+    outputs.extend(["y = x", "return y"])  # a copy of the line above is not offered either
+    assert actions.run_inline(None, copied, CFG, NEVER) == "return y"
     typing = actions.inline_request(open_doc("def f(x):\n    y = \n    return y\n"), 1, 8, CFG)
     outputs.append("(x")  # the line is already broken: this adds no error of its own
     assert actions.run_inline(None, typing, CFG, NEVER) == "(x"
