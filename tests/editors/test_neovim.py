@@ -495,6 +495,26 @@ def test_ghost_text_after_non_ascii_uses_utf16_columns(editor: Editor) -> None:
     _accept_ghost(editor, "    total = sum(values)", "o# μ𝑥 = (μ)<Left><Left>")
 
 
+def test_infill_toggle_turns_ghost_text_off_and_on(editor: Editor) -> None:
+    editor.call("wait_ready", WAIT_MS)
+    before = _goto(editor, _line_of(editor.call("snapshot")["lines"], "    return total"))
+    editor.keys(":InfillToggle<CR>")
+    assert editor.call("snapshot")["status"] == "infill: ready (inline off)"
+    editor.keys("A / ")
+    editor.call("idle", 300)  # TextChangedI has run (it would cancel a request sent with it)
+    editor.keys("<M-\\>")  # asked for explicitly
+    off = editor.call("idle", 3000)
+    assert off["mode"] == "i" and off["lines"] != before["lines"]
+    assert not off["extmarks"] and not off.get("ghost"), "ghost text while turned off"
+    editor.keys("<Esc>:InfillToggle<CR>")
+    assert editor.call("snapshot")["status"] == "infill: ready"
+    editor.keys("a")  # back in insert mode at the same place: asked again
+    assert editor.call("wait_ghost", WAIT_MS)["ghost"]
+    editor.keys("<Esc>u")
+    restored = editor.call("wait_no_ghost", WAIT_MS)
+    assert restored["lines"] == before["lines"]
+
+
 def test_tab_without_ghost_text_is_a_tab(editor: Editor) -> None:
     editor.call("wait_ready", WAIT_MS)
     before = _goto(editor, 0)

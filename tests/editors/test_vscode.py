@@ -272,12 +272,16 @@ def drive(code_server, **extra) -> dict:
 
 @pytest.mark.editor
 def test_ghost_text_tab_and_docstring(code_server):
-    """Type, see ghost text, type its first character, Tab inserts the rest; "Infill: Insert
-    docstring" adds a docstring."""
+    """Toggle ghost text off (none shows) and on; type, see ghost text, type its first
+    character, Tab inserts the rest; "Infill: Insert docstring" adds a docstring."""
     observed = drive(code_server)
     saved = (code_server["workspace"] / "shapes.py").read_text()
 
     assert "Infill" in observed["statusReady"]
+    # "Infill: Toggle inline suggestions" turns ghost text off for the user, and back on.
+    # The status item showed it (the driver waited for the icon), and on again it shows again.
+    assert observed["ghostWhileOff"] == 0
+    assert "Infill" in observed["statusOff"] and "Infill" in observed["statusOn"]
     ghost = "\n".join([observed["ghost"]["inline"], *observed["ghost"]["lines"]])
     assert ghost.strip(), f"empty ghost text: {observed['ghost']}"
 

@@ -1,8 +1,10 @@
 // The Infill client: starts `infill-lsp` over stdio and forwards settings. Inline completion
 // and the code actions come from vscode-languageclient; this file adds the two palette commands
-// (run the server's command at the cursor), the status bar item and a restart on command changes.
+// (run the server's command at the cursor), the inline toggle, the status bar item and a restart
+// on command changes.
 import {
-    commands, ExtensionContext, LogOutputChannel, window, workspace, WorkspaceConfiguration,
+    commands, ConfigurationTarget, ExtensionContext, LogOutputChannel, window, workspace,
+    WorkspaceConfiguration,
 } from 'vscode';
 import {
     DidChangeConfigurationNotification, ExecuteCommandRequest, Executable, LanguageClient,
@@ -30,9 +32,11 @@ export async function activate(context: ExtensionContext): Promise<void> {
         status,
         commands.registerCommand('infill.fixFunctionAtCursor', () => runAtCursor('infill.fixFunction')),
         commands.registerCommand('infill.insertDocstringAtCursor', () => runAtCursor('infill.insertDocstring')),
+        commands.registerCommand('infill.toggleInlineCompletion', toggleInlineCompletion),
         commands.registerCommand('infill.restartServer', restart),
         commands.registerCommand('infill.showOutput', () => output.show(true)),
         workspace.onDidChangeConfiguration(async (event) => {
+            status.setInlineEnabled(inlineEnabled());
             if (LAUNCH_KEYS.some((key) => event.affectsConfiguration(key))) {
                 await restart();
             } else if (event.affectsConfiguration('infill') && client?.isRunning()) {
@@ -42,6 +46,7 @@ export async function activate(context: ExtensionContext): Promise<void> {
             }
         }),
     );
+    status.setInlineEnabled(inlineEnabled());
     await start();
 }
 
@@ -129,6 +134,17 @@ function expand(value: string): string {
     const folder = workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
     const home = process.env.HOME ?? '';
     return value.replace(/\$\{workspaceFolder\}/g, folder).replace(/^~(?=$|\/)/, home);
+}
+
+function inlineEnabled(): boolean {
+    return workspace.getConfiguration('infill').get<boolean>('features.inlineCompletion', true);
+}
+
+/** Turn ghost text off or on for the user (the server reads the setting). */
+async function toggleInlineCompletion(): Promise<void> {
+    const enabled = !inlineEnabled();
+    await workspace.getConfiguration('infill').update('features.inlineCompletion', enabled, ConfigurationTarget.Global);
+    void window.setStatusBarMessage(`Infill: inline suggestions ${enabled ? 'on' : 'off'}`, 3000);
 }
 
 /** Run a server command (`infill.fixFunction`, ...) at the active editor's cursor. */

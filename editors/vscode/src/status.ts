@@ -19,6 +19,7 @@ export class StatusItem implements Disposable {
     private readonly item: StatusBarItem;
     private current: InfillStatus = { state: 'loading', message: 'Starting' };
     private percentage: number | undefined;
+    private inlineEnabled = true;
 
     constructor(command: string) {
         this.item = window.createStatusBarItem('infill.status', StatusBarAlignment.Right, 100);
@@ -34,6 +35,12 @@ export class StatusItem implements Disposable {
         if (status.state !== 'loading') {
             this.percentage = undefined;
         }
+        this.render();
+    }
+
+    /** Show whether inline suggestions are on (`infill.features.inlineCompletion`). */
+    setInlineEnabled(enabled: boolean): void {
+        this.inlineEnabled = enabled;
         this.render();
     }
 
@@ -59,8 +66,10 @@ export class StatusItem implements Disposable {
     private render(): void {
         const { state, message } = this.current;
         const percent = state === 'loading' && this.percentage !== undefined ? ` ${Math.round(this.percentage)}%` : '';
-        this.item.text = `${ICONS[state]} Infill${percent}`;
-        this.item.tooltip = `Infill: ${state}${message ? ` - ${message}` : ''} (click for the server log)`;
+        const off = this.inlineEnabled ? '' : ' $(circle-slash)';
+        this.item.text = `${ICONS[state]} Infill${percent}${off}`;
+        const inline = this.inlineEnabled ? '' : '; inline suggestions off';
+        this.item.tooltip = `Infill: ${state}${message ? ` - ${message}` : ''}${inline} (click for the server log)`;
         this.item.backgroundColor = state === 'error' ? new ThemeColor('statusBarItem.errorBackground') : undefined;
     }
 }

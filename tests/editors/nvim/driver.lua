@@ -1,5 +1,5 @@
 -- Functions the pytest side calls with `nvim --server SOCK --remote-expr`. Each waits with
--- vim.wait on a predicate (never a bare sleep) and answers JSON: {ok, value} or {ok=false, error}.
+-- vim.wait on a predicate (`idle` aside) and answers JSON: {ok, value} or {ok=false, error}.
 local api = vim.api
 local ghost = require('infill.ghost')
 local inline = require('infill.inline')
@@ -99,6 +99,15 @@ function T.wait_no_ghost(ms)
   wait(ms, 'ghost text to clear', function()
     return #api.nvim_buf_get_extmarks(0, ghost.ns, 0, -1, {}) == 0
   end)
+  return snapshot()
+end
+
+--- Let `ms` pass (events and server answers are processed meanwhile): the one wait that shows
+--- that nothing appears.
+function T.idle(ms)
+  vim.wait(ms, function()
+    return false
+  end, 20)
   return snapshot()
 end
 

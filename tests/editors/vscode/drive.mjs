@@ -126,16 +126,39 @@ async function serverReady() {
     await ready.first().waitFor({ timeout: STEP * 2 });
 }
 
-/** Ghost text, Tab, "Infill: Insert docstring", the quick-fix menu. */
+/** The inline toggle, ghost text, typing through it, Tab, "Infill: Insert docstring", the
+ * quick-fix menu. */
 async function happyPath() {
     observed.statusReady = await step('server ready', async () => {
         await serverReady();
+        return statusText();
+    });
+    const ghostCount = () => editor().locator('.ghost-text-decoration, .ghost-text').count();
+    const toggled = page.locator('.statusbar-item').filter({ hasText: 'Infill' })
+        .filter({ has: page.locator('.codicon-circle-slash') });
+    observed.statusOff = await step('Infill: Toggle inline suggestions turns them off', async () => {
+        await runCommand('Infill: Toggle inline suggestions');
+        await toggled.first().waitFor();
         return statusText();
     });
     await step('type at the end of the file', async () => {
         await editor().locator('.view-lines').click();
         await page.keyboard.press('Control+End');
         await page.keyboard.type(opts.typed, { delay: 25 });
+    });
+    observed.ghostWhileOff = await step('no ghost text while off, even when asked (Alt+\\)', async () => {
+        await page.waitForTimeout(2000);
+        await page.keyboard.press('Alt+Backslash');
+        await page.waitForTimeout(3000);
+        return ghostCount();
+    });
+    observed.statusOn = await step('toggle again: on, and retype the last character', async () => {
+        await runCommand('Infill: Toggle inline suggestions');
+        await toggled.first().waitFor({ state: 'detached' });
+        // A new document version: VS Code reuses its answer for the same version and position.
+        await page.keyboard.press('Backspace');
+        await page.keyboard.type(opts.typed.slice(-1));
+        return statusText();
     });
     observed.ghost = await step('ghost text appears', async () => {
         const ghost = editor().locator('.ghost-text-decoration, .ghost-text');

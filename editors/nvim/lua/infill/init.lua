@@ -109,6 +109,9 @@ local function create_commands()
     { desc = 'infill: fix the function at the cursor' }
   )
   cmd('InfillDocstring', actions.docstring, { desc = 'infill: insert a docstring at the cursor' })
+  cmd('InfillToggle', function()
+    vim.notify('infill: inline suggestions ' .. (M.toggle() and 'on' or 'off'))
+  end, { desc = 'infill: turn inline suggestions off or on' })
   cmd('InfillStatus', function()
     local text = status.text()
     vim.notify(text ~= '' and text or 'infill: no client', vim.log.levels.INFO)
@@ -136,6 +139,19 @@ function M.accept()
     return vim.lsp.inline_completion.get() or false
   end
   return inline.accept()
+end
+
+--- Turn inline suggestions off or on in every buffer (`inline.enabled`); returns the new state.
+---@return boolean
+function M.toggle()
+  local on = not config.options.inline.enabled
+  config.options.inline.enabled = on
+  if builtin_inline() then
+    vim.lsp.inline_completion.enable(on)
+  elseif not on then
+    inline.stop()
+  end
+  return on
 end
 
 --- Hide the shown suggestion.

@@ -155,7 +155,7 @@ end
 function M.request(trigger)
   local buf = api.nvim_get_current_buf()
   local client = M.client(buf)
-  if not client then
+  if not client or not config.options.inline.enabled then
     return
   end
   M.cancel()

@@ -1,4 +1,6 @@
 --- Statusline component fed by the server's `infill/status` notification and `$/progress`.
+local config = require('infill.config')
+
 local M = {}
 
 M.CLIENT_NAME = 'infill'
@@ -100,6 +102,9 @@ function M.text(bufnr)
     text = ('%s %d%%'):format(text, s.percentage)
   elseif s.state == 'error' and s.message ~= '' then
     text = text .. ' (' .. s.message .. ')'
+  end
+  if not config.options.inline.enabled then
+    text = text .. ' (inline off)'
   end
   return text
 end
