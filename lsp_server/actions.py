@@ -87,31 +87,40 @@ def inline_request(doc: Document, line: int, character: int, cfg: ServerConfig) 
     return InlineRequest(doc, offset, prefix, suffix, inline)
 
 
-def run_inline(engine, req: InlineRequest, cfg: ServerConfig, cancel: Cancel) -> str | None:
-    """Denoise the span at the cursor; the cleaned text to insert, or None."""
-    chosen = attempt_inline(engine, req, cfg, cancel)
+def run_inline(engine, req: InlineRequest, cfg: ServerConfig, cancel: Cancel,
+               keep: int = 1) -> list[str]:
+    """Denoise the span at the cursor: up to ``keep`` different cleaned texts to insert, the
+    greedy one first; none when nothing is worth offering."""
+    chosen = attempt_inline(engine, req, cfg, cancel, keep)
     if chosen.withheld:
         log.debug("inline completion withheld: every candidate adds a syntax error")
-    return chosen.text
+    return chosen.texts
 
 
-def attempt_inline(engine, req: InlineRequest, cfg: ServerConfig, cancel: Cancel) -> Attempted:
+def attempt_inline(engine, req: InlineRequest, cfg: ServerConfig, cancel: Cancel,
+                   keep: int = 1) -> Attempted:
     """The candidates for the span at the cursor: the chosen text (cleaned) and what it cost.
 
     A block (cursor on an empty line) gets up to ``cfg.syntax_attempts`` candidates, the first
     that adds no syntax error winning. The rest of a line gets one: a second would double the
     latency of the most frequent request (server p50 147 -> 232 ms measured). A text that adds
-    a syntax error is never offered (``syntax_attempts=0``: one candidate, unchecked).
+    a syntax error is never offered (``syntax_attempts=0``: one candidate, unchecked). With
+    ``keep`` > 1 (an explicit request, where the user can cycle through them), up to ``keep``
+    different ones are kept out of ``keep + 1`` tries (the spare: a block's one-line try often
+    repeats the block).
     """
     from model import infill
 
     settings = decode_settings(cfg, req.plan.max_tokens, req.plan.single_line, allow_empty=False)
     count = 1 if req.plan.single_line else cfg.syntax_attempts
+    if keep > 1:
+        count = max(count, keep + 1)
     return best_of(
         schedule(settings, count, cfg.line_tokens),
         lambda s: infill(engine, req.prefix, req.suffix, s, cancel=cancel),
         lambda result: clean_inline(req, result.text),
         syntax_check(req).added_errors if cfg.syntax_attempts else None,
+        keep,
     )
 
 

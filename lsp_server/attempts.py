@@ -3,14 +3,15 @@
 Used by inline completion, "Fix this function" and the HumanEval benchmark (which so measures
 what the user gets). Attempt 1 is the plan's greedy decode; an inline block plan then tries one
 line; the rest sample (temperature, new seed). A candidate that adds no syntax error is returned
-at once; when every one adds some, nothing is offered: such a suggestion can never be right.
+at once (or, when several different ones are wanted, collected until there are enough); when
+every one adds some, nothing is offered: such a suggestion can never be right.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 SAMPLE_TEMPERATURE = 0.8
@@ -18,9 +19,11 @@ SAMPLE_TEMPERATURE = 0.8
 
 @dataclass
 class Attempted:
-    """The chosen candidate (None: nothing usable, all broken, or cancelled) and what it cost."""
+    """The chosen candidate (None: nothing usable, all broken, or cancelled), every different
+    one kept (``texts``, the chosen first) and what they cost."""
 
     text: Any = None
+    texts: list = field(default_factory=list)
     attempts: int = 0
     added_errors: int | None = None  # fewest errors a candidate added; None: none was checked
     forward_passes: int = 0
@@ -53,11 +56,13 @@ def best_of(
     generate: Callable[[Any], Any],
     finish: Callable[[Any], Any],
     added_errors: Callable[[Any], int] | None,
+    keep: int = 1,
 ) -> Attempted:
-    """Run ``generate(settings)`` for each of ``tries`` until a ``finish``-ed candidate adds no
-    syntax error. ``generate`` returns a sampler result (``cancelled``, ``forward_passes``,
-    ``elapsed_ms``); ``finish`` turns it into a candidate, or None when it has nothing to offer.
-    ``added_errors=None`` turns the check off: the first candidate is taken as it is.
+    """Run ``generate(settings)`` for each of ``tries`` until ``keep`` different ``finish``-ed
+    candidates add no syntax error. ``generate`` returns a sampler result (``cancelled``,
+    ``forward_passes``, ``elapsed_ms``); ``finish`` turns it into a candidate, or None when it
+    has nothing to offer. ``added_errors=None`` turns the check off: candidates are taken as
+    they are.
     """
     out = Attempted()
     for settings in tries:
@@ -66,7 +71,7 @@ def best_of(
         out.forward_passes += result.forward_passes
         out.elapsed_ms += result.elapsed_ms
         if result.cancelled:
-            return dataclasses.replace(out, text=None, cancelled=True)
+            return dataclasses.replace(out, text=None, texts=[], cancelled=True)
         candidate = finish(result)
         if candidate is None:
             continue
@@ -75,6 +80,9 @@ def best_of(
             out.added_errors = errors if out.added_errors is None else min(out.added_errors, errors)
             if errors:
                 continue
-        out.text = candidate
-        break
+        if candidate not in out.texts:
+            out.texts.append(candidate)
+        if len(out.texts) >= keep:
+            break
+    out.text = out.texts[0] if out.texts else None
     return out

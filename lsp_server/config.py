@@ -44,6 +44,8 @@ class ServerConfig(msgspec.Struct, rename="camel", forbid_unknown_fields=False):
     context_tokens: Annotated[int, msgspec.Meta(ge=16, le=32768)] = 384
     # Syntax-checked candidates (none that adds an error is offered); 0: one, unchecked.
     syntax_attempts: Annotated[int, msgspec.Meta(ge=0, le=8)] = 2
+    # Different suggestions an explicit inline request (a key, cycling) returns; automatic: one.
+    explicit_candidates: Annotated[int, msgspec.Meta(ge=1, le=8)] = 3
     debounce_ms: Annotated[int, msgspec.Meta(ge=0, le=5000)] = 75
     log_level: Literal["debug", "info", "warning", "error"] | None = None  # None: --log-level
     features: Features = msgspec.field(default_factory=Features)

@@ -1,4 +1,4 @@
-"""The last inline suggestion of each document, so that typing it costs no model run.
+"""The last inline suggestions of each document, so that typing one costs no model run.
 
 Editors ask again after every keystroke. When the user types the start of the suggestion on
 screen, the new request is answered with the rest of it at once: the same text the model
@@ -17,39 +17,41 @@ from lsp_server.documents import Document
 
 @dataclass(frozen=True)
 class Shown:
-    """A suggestion as computed: the text around the cursor then, and what it inserts."""
+    """Suggestions as computed: the text around the cursor then, and what each inserts."""
 
     before: str
     after: str
-    text: str
+    texts: tuple[str, ...]
     config: ServerConfig
 
 
 class LastSuggestions:
-    """One remembered suggestion per open document."""
+    """The remembered suggestions of each open document."""
 
     def __init__(self) -> None:
         self._by_uri: dict[str, Shown] = {}
 
-    def remember(self, doc: Document, offset: int, text: str, config: ServerConfig) -> None:
-        """Keep ``text``, computed for insertion at ``offset`` of ``doc``."""
-        self._by_uri[doc.uri] = Shown(doc.text[:offset], doc.text[offset:], text, config)
+    def remember(self, doc: Document, offset: int, texts: list[str],
+                 config: ServerConfig) -> None:
+        """Keep ``texts``, computed for insertion at ``offset`` of ``doc``."""
+        self._by_uri[doc.uri] = Shown(doc.text[:offset], doc.text[offset:], tuple(texts), config)
 
-    def rest(self, doc: Document, offset: int, config: ServerConfig) -> str | None:
-        """What is left of the remembered suggestion when ``doc`` is the old document with a
-        head of it typed at the old cursor, and ``offset`` is just after what was typed.
-        None otherwise, or when all of it was typed (the next suggestion is the model's)."""
+    def rest(self, doc: Document, offset: int, config: ServerConfig) -> list[str]:
+        """What is left of each remembered suggestion that ``doc`` has a head of typed at the
+        old cursor, ``offset`` being just after what was typed; in the old order. Empty when
+        the document differs otherwise, or a suggestion was typed whole (the next one is the
+        model's)."""
         shown = self._by_uri.get(doc.uri)
         if shown is None or shown.config != config:
-            return None
+            return []
         text, start = doc.text, len(shown.before)
         if (offset < start or len(text) - offset != len(shown.after)
                 or not text.startswith(shown.before) or not text.endswith(shown.after)):
-            return None
+            return []
         typed = text[start:offset]
-        if len(typed) >= len(shown.text) or not shown.text.startswith(typed):
-            return None
-        return shown.text[len(typed):]
+        if any(s == typed for s in shown.texts):
+            return []
+        return [s[len(typed):] for s in shown.texts if s.startswith(typed)]
 
     def forget(self, uri: str) -> None:
         """Drop the document's suggestion (it was closed)."""

@@ -36,12 +36,18 @@ class Score:
     withheld: list[bool] = dataclasses.field(default_factory=list)  # every candidate broke it
     task_ids: list[str] = dataclasses.field(default_factory=list)
     completions: list[str | None] = dataclasses.field(default_factory=list)  # None: not offered
+    others: list[list[Future]] = dataclasses.field(default_factory=list)  # the alternatives
 
     def summary(self) -> dict:
         """pass@1, exact_match, n, mean model latency; how often a suggestion is offered, how
-        often it is withheld for adding a syntax error, and pass@1 among the offered ones."""
+        often it is withheld for adding a syntax error, and pass@1 among the offered ones; with
+        alternatives (an explicit request), how often one of the suggestions passes."""
         n, offered = len(self.exact), sum(c is not None for c in self.completions)
         passes = sum(f.result().passed for f in self.passed if f is not None)
+        any_passes = sum((first is not None and first.result().passed)
+                         or any(f.result().passed for f in others)
+                         for first, others in zip(self.passed, self.others, strict=True))
+        shown = offered + sum(len(others) for others in self.others)
         return {
             "pass@1": passes / n if n else 0.0,
             "exact_match": sum(self.exact) / n if n else 0.0,
@@ -50,6 +56,8 @@ class Score:
             "offered": offered / n if n else 0.0,
             "withheld": sum(self.withheld) / n if n else 0.0,
             "pass_when_offered": passes / offered if offered else 0.0,
+            "pass_any_suggestion": any_passes / n if n else 0.0,
+            "suggestions_per_task": shown / n if n else 0.0,
         }
 
     def rows(self) -> list[dict]:
@@ -107,12 +115,14 @@ def task_request(task: dict, cfg):
     return inline_request(doc, task["prompt"].count("\n"), 0, cfg)
 
 
-def product(cfg) -> Variant:
+def product(cfg, keep: int = 1) -> Variant:
     """The server's inline completion (``lsp_server.actions.attempt_inline``) under ``cfg``:
-    its length plan, context, attempts, syntax check and cleaning."""
+    its length plan, context, attempts, syntax check and cleaning; ``keep`` > 1 is an explicit
+    request, with alternatives."""
     from lsp_server.actions import attempt_inline
 
-    return lambda engine, task: attempt_inline(engine, task_request(task, cfg), cfg, _never)
+    return lambda engine, task: attempt_inline(engine, task_request(task, cfg), cfg, _never,
+                                               keep)
 
 
 def oracle(cfg) -> Variant:
@@ -162,6 +172,8 @@ def score_tasks(engine, tasks: Sequence[dict], variants: dict[str, Variant],
                 completion = normalize(chosen.text)
                 score.passed.append(pool.submit(run_program, program(task, completion)))
                 score.exact.append(exact_match(completion, task["canonical_solution"]))
+            score.others.append([pool.submit(run_program, program(task, normalize(text)))
+                                 for text in chosen.texts[1:]])
             score.latency_ms.append(chosen.elapsed_ms)
             score.withheld.append(chosen.withheld)
             score.task_ids.append(task["task_id"])
@@ -219,6 +231,11 @@ def format_table(metrics: dict) -> str:
     if metrics.get("oracle"):
         o = metrics["oracle"]
         rows.append(("oracle length", o["pass@1"], o["exact_match"], None))
+    if metrics.get("explicit"):
+        x = metrics["explicit"]
+        rows.append((f"explicit ({x['suggestions_per_task']:.2f}/task)", x["pass@1"], None,
+                     x["mean_latency_ms"]))
+        rows.append(("  any suggestion passes", x["pass_any_suggestion"], None, None))
     for d in metrics.get("dial", []):
         rows.append(
             (
@@ -250,6 +267,7 @@ def main(
     with_oracle: bool = True,
     attempts: int | None = None,
     samples: Path | None = None,
+    explicit: bool = False,
 ) -> dict:
     """Run the benchmark, print a table, write JSON (and the dial plot) if asked; return metrics."""
     from lsp_server.actions import decode_settings
@@ -267,6 +285,8 @@ def main(
     variants = {"plan": product(cfg)}
     if with_oracle:
         variants["oracle"] = oracle(cfg)
+    if explicit:
+        variants["explicit"] = product(cfg, keep=cfg.explicit_candidates)
     with ThreadPoolExecutor(max_workers=EXEC_WORKERS) as pool:
         scores = score_tasks(engine, tasks, variants, pool)
         summary = {name: score.summary() for name, score in scores.items()}
@@ -281,6 +301,9 @@ def main(
     metrics["oracle"] = (
         {k: summary["oracle"][k] for k in ("pass@1", "exact_match")} if with_oracle else None
     )
+    if explicit:
+        keys = ("pass@1", "pass_any_suggestion", "suggestions_per_task", "mean_latency_ms")
+        metrics["explicit"] = {k: summary["explicit"][k] for k in keys}
     if points is not None:
         metrics["dial"] = points
     print(format_table(metrics))
@@ -316,5 +339,7 @@ def cli(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--samples", type=Path, help="write one JSON line per task here")
     ap.add_argument("--attempts", type=int,
                     help="syntax-checked candidates (server default); 0: one, unchecked")
+    ap.add_argument("--explicit", action="store_true",
+                    help="also an explicit request: its alternatives, and how often one passes")
     main(**vars(ap.parse_args(argv)))
     return 0

@@ -108,8 +108,8 @@ def test_run_inline_with_the_model_returns_one_line(engine):
     doc = open_doc(SAMPLE)
     row = SAMPLE.split("\n").index("    total = sum(values)")
     req = actions.inline_request(doc, row, 10, CFG)
-    text = actions.run_inline(engine, req, CFG, NEVER)
-    assert text is None or "\n" not in text
+    texts = actions.run_inline(engine, req, CFG, NEVER)
+    assert len(texts) <= 1 and all("\n" not in text for text in texts)
 
 
 def test_inline_syntax_check_covers_the_function_not_the_broken_rest_of_the_file():
@@ -143,33 +143,48 @@ def test_run_inline_retries_a_block_and_never_offers_text_that_breaks_the_syntax
     outputs = ["y = (x", "y = x + 1"]
     seen = scripted(monkeypatch, "infill", "text", outputs)
     req = actions.inline_request(open_doc("def f(x):\n    \n    return y\n"), 1, 4, CFG)
-    assert actions.run_inline(None, req, CFG, NEVER) == "y = x + 1"
+    assert actions.run_inline(None, req, CFG, NEVER) == ["y = x + 1"]
     assert len(seen) == 2 and seen[1].single_line and not seen[0].single_line
     outputs.extend(["y = (x", "y = (x + ["])
-    assert actions.run_inline(None, req, CFG, NEVER) is None  # both break it: nothing shown
+    assert actions.run_inline(None, req, CFG, NEVER) == []  # both break it: nothing shown
     one = ServerConfig(syntax_attempts=1)
     outputs.append("y = (x")
-    assert actions.run_inline(None, req, one, NEVER) is None  # one try, still checked
+    assert actions.run_inline(None, req, one, NEVER) == []  # one try, still checked
     unchecked = ServerConfig(syntax_attempts=0)
     outputs.append("y = (x")
-    assert actions.run_inline(None, req, unchecked, NEVER) == "y = (x"  # shown as it came
+    assert actions.run_inline(None, req, unchecked, NEVER) == ["y = (x"]  # shown as it came
     line = actions.inline_request(open_doc("def f(x):\n    y = x\n    return y\n"), 1, 9, CFG)
     assert line.plan.single_line
     outputs.extend([" + (1", " + 1"])
     seen.clear()
-    assert actions.run_inline(None, line, CFG, NEVER) is None and len(seen) == 1  # not retried
-    assert actions.run_inline(None, line, CFG, NEVER) == " + 1"
+    assert actions.run_inline(None, line, CFG, NEVER) == [] and len(seen) == 1  # not retried
+    assert actions.run_inline(None, line, CFG, NEVER) == [" + 1"]
     copied = actions.inline_request(open_doc("def f(x):\n    y = x\n    \n"), 2, 4, CFG)
     outputs.extend(["y = x", "return y"])  # a copy of the line above is not offered either
-    assert actions.run_inline(None, copied, CFG, NEVER) == "return y"
+    assert actions.run_inline(None, copied, CFG, NEVER) == ["return y"]
     typing = actions.inline_request(open_doc("def f(x):\n    y = \n    return y\n"), 1, 8, CFG)
     outputs.append("(x")  # the line is already broken: this adds no error of its own
-    assert actions.run_inline(None, typing, CFG, NEVER) == "(x"
+    assert actions.run_inline(None, typing, CFG, NEVER) == ["(x"]
+
+
+def test_an_explicit_request_keeps_several_different_candidates(monkeypatch):
+    outputs = ["y = x + 1", "y = (x", "y = x + 1", "y = x * 2"]
+    seen = scripted(monkeypatch, "infill", "text", outputs)
+    req = actions.inline_request(open_doc("def f(x):\n    \n    return y\n"), 1, 4, CFG)
+    # the block, one line (breaks the syntax), then samples: the repeat is dropped
+    assert actions.run_inline(None, req, CFG, NEVER, keep=3) == ["y = x + 1", "y = x * 2"]
+    assert len(seen) == 4 and not seen[0].single_line and seen[1].single_line
+    assert seen[2].temperature > 0 and seen[2].seed != seen[3].seed
+    line = actions.inline_request(open_doc("def f(x):\n    y = x\n    return y\n"), 1, 9, CFG)
+    outputs.extend([" + 1", " + 2", " + 3"])
+    seen.clear()
+    assert actions.run_inline(None, line, CFG, NEVER, keep=3) == [" + 1", " + 2", " + 3"]
+    assert len(seen) == 3 and all(s.single_line for s in seen)  # the rest of a line, sampled
 
 
 def test_run_inline_honours_cancel(engine):
     req = actions.inline_request(open_doc(SAMPLE), 3, 0, CFG)
-    assert actions.run_inline(engine, req, CFG, lambda: True) is None
+    assert actions.run_inline(engine, req, CFG, lambda: True) == []
 
 
 # -- fix this function -------------------------------------------------------------------------

@@ -170,6 +170,18 @@ def test_a_lone_try_is_checked_too_unless_the_check_is_off():
     assert got.text == "    z = (" and got.added_errors is None and not got.withheld
 
 
+def test_keep_collects_different_candidates_that_parse_in_order():
+    generate, calls = scripted(["    z = 2", "    z = (", "    z = 2", "    z = 3", "    z = 4"])
+    check = SyntaxCheck("python", BEFORE, AFTER)
+    tries = schedule(DecodeSettings(max_tokens=64), 5, 24)
+    got = best_of(tries, generate, text_of, check.added_errors, keep=2)
+    assert got.texts == ["    z = 2", "    z = 3"] and got.text == "    z = 2"
+    assert got.attempts == 4 and len(calls) == 4  # stops once it has two
+    generate, _ = scripted(["    z = 2", "    z = (", "    z = 2", "    z = 3"], cancel_at=3)
+    got = best_of(tries, generate, text_of, check.added_errors, keep=2)
+    assert got.cancelled and got.texts == [] and got.text is None
+
+
 def test_nothing_at_all_is_not_withheld():
     generate, _ = scripted(["", ""])
     check = SyntaxCheck("python", BEFORE, AFTER)

@@ -76,6 +76,7 @@ def test_smoke_run_writes_json_and_dial_plot(tiny_checkpoint, tmp_path, capsys):
             "--json",
             str(out),
             "--dial",
+            "--explicit",
         ]
     )
     assert code == 0
@@ -83,6 +84,10 @@ def test_smoke_run_writes_json_and_dial_plot(tiny_checkpoint, tmp_path, capsys):
     assert REQUIRED_KEYS | {"dial"} <= set(metrics)
     assert metrics["n"] == 3 and 0.0 <= metrics["pass@1"] <= 1.0
     assert set(metrics["oracle"]) == {"pass@1", "exact_match"}
+    explicit = metrics["explicit"]
+    assert explicit["pass@1"] <= explicit["pass_any_suggestion"]
+    # it tries what the automatic request tried first, so it offers at least as much
+    assert metrics["offered"] <= explicit["suggestions_per_task"] <= 3.0
     assert len(metrics["dial"]) == len(bench_humaneval.DIAL)
     assert {"threshold", "steps_per_token", "pass@1", "mean_latency_ms"} == set(metrics["dial"][0])
     assert out.with_suffix(".png").stat().st_size > 0
@@ -134,9 +139,29 @@ def test_run_tasks_scores_a_perfect_and_an_empty_model(single_tasks, monkeypatch
         perfect = bench_humaneval.run_tasks("perfect", tasks, variants, pool)["plan"]
         empty = bench_humaneval.run_tasks("empty", tasks, variants, pool)["plan"]
     assert perfect == {"pass@1": 1.0, "exact_match": 1.0, "n": 4, "mean_latency_ms": 2.0,
-                       "offered": 1.0, "withheld": 0.0, "pass_when_offered": 1.0}
+                       "offered": 1.0, "withheld": 0.0, "pass_when_offered": 1.0,
+                       "pass_any_suggestion": 1.0, "suggestions_per_task": 1.0}
     assert empty["pass@1"] == 0.0 and empty["exact_match"] == 0.0
     assert empty["offered"] == 0.0 and empty["withheld"] == 0.0
+
+
+def test_an_explicit_request_counts_a_pass_among_its_alternatives(single_tasks, monkeypatch):
+    """Greedy wrong, sampled right: pass@1 stays 0, one of the suggestions passes."""
+    solutions = _solutions(single_tasks)
+
+    def fake_infill(engine, prefix, suffix, settings, cancel=None):
+        good = solutions[prefix + suffix].rstrip("\n")
+        text = good if settings.temperature > 0 else good.rstrip() + " + 0.5"
+        return SimpleNamespace(text=text, elapsed_ms=2.0, forward_passes=1, cancelled=False)
+
+    monkeypatch.setattr(model, "infill", fake_infill, raising=False)
+    tasks = [t for t in single_tasks[:20] if "return" in t["canonical_solution"]][:3]
+    variants = {"explicit": bench_humaneval.product(ServerConfig(), keep=3)}
+    with ThreadPoolExecutor(2) as pool:
+        got = bench_humaneval.run_tasks("m", tasks, variants, pool)["explicit"]
+    assert got["pass@1"] == 0.0 and got["pass_any_suggestion"] == 1.0
+    assert got["suggestions_per_task"] == 2.0  # the one-line try repeats the block: two kept
+    assert got["mean_latency_ms"] == 8.0  # 3 + 1 tries
 
 
 def test_the_model_sees_the_task_as_the_server_does(single_tasks):

@@ -18,8 +18,8 @@ async def completion(ls: InfillServer, params: types.CompletionParams
     found = await infill_at(ls, params.text_document.uri, params.position, automatic=True)
     if found is None:
         return None
-    req, text = found
-    rng, new_text = actions.completion_edit(req, text)
+    req, texts = found
+    rng, new_text = actions.completion_edit(req, texts[0])
     first_line = new_text.split("\n", 1)[0]
     item = types.CompletionItem(
         label=first_line + ("…" if "\n" in new_text else ""),

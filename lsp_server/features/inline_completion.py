@@ -13,10 +13,11 @@ log = logging.getLogger(__name__)
 
 
 async def infill_at(ls: InfillServer, uri: str, position: types.Position,
-                    automatic: bool) -> tuple[actions.InlineRequest, str] | None:
-    """Plan and denoise at a position: (request, cleaned text), or None.
+                    automatic: bool) -> tuple[actions.InlineRequest, list[str]] | None:
+    """Plan and denoise at a position: (request, cleaned texts), or None. An automatic request
+    gets one text; an explicit one up to ``explicitCandidates`` different ones to cycle through.
 
-    When the user has typed the start of the last suggestion, the rest of it is the answer,
+    When the user has typed the start of the last suggestions, the rest of those is the answer,
     with no model run (``LastSuggestions``).
     """
     doc = ls.document(uri)
@@ -24,34 +25,37 @@ async def infill_at(ls: InfillServer, uri: str, position: types.Position,
         return None
     cfg = ls.config
     req = actions.inline_request(doc, position.line, position.character, cfg)
-    rest = ls.suggestions.rest(doc, req.offset, cfg)
-    if rest is not None:
-        log.debug("typed through the last suggestion of %s: %d characters left", uri, len(rest))
-        return req, rest
+    keep = 1 if automatic else cfg.explicit_candidates
+    rests = ls.suggestions.rest(doc, req.offset, cfg)
+    # An explicit request wants alternatives: one remembered suggestion is not enough for it.
+    if rests and (automatic or len(rests) > 1 or keep == 1):
+        log.debug("typed through the last suggestions of %s: %d left", uri, len(rests))
+        return req, rests
     delay = cfg.debounce_ms / 1000 if automatic else 0.0
 
     def job(engine, cancel):
-        return actions.run_inline(engine, req, cfg, cancel)
+        return actions.run_inline(engine, req, cfg, cancel, keep)
 
-    text = await ls.compute(doc, job, supersede=True, delay_s=delay)
-    if not text:
+    texts = await ls.compute(doc, job, supersede=True, delay_s=delay)
+    if not texts:
         return None
-    ls.suggestions.remember(doc, req.offset, text, cfg)
-    return req, text
+    ls.suggestions.remember(doc, req.offset, texts, cfg)
+    return req, texts
 
 
 @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
 async def inline_completion(ls: InfillServer, params: types.InlineCompletionParams
                             ) -> types.InlineCompletionList | None:
-    """One item inserted at the cursor (empty range), in UTF-16 columns."""
+    """Items inserted at the cursor (empty range), in UTF-16 columns."""
     if not ls.config.features.inline_completion:
         return None
     automatic = params.context.trigger_kind == types.InlineCompletionTriggerKind.Automatic
     found = await infill_at(ls, params.text_document.uri, params.position, automatic)
     if found is None:
         return None
-    req, text = found
+    req, texts = found
     line, character = req.doc.position_at(req.offset)
-    cursor = types.Position(line=line, character=character)
-    item = types.InlineCompletionItem(insert_text=text, range=types.Range(start=cursor, end=cursor))
-    return types.InlineCompletionList(items=[item])
+    cursor = types.Range(start=types.Position(line=line, character=character),
+                         end=types.Position(line=line, character=character))
+    items = [types.InlineCompletionItem(insert_text=text, range=cursor) for text in texts]
+    return types.InlineCompletionList(items=items)

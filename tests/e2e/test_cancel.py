@@ -57,6 +57,6 @@ async def test_edit_during_a_denoise_drops_the_result(client: LanguageClient):
     change_document(client, uri, 2, types.Range(start=end, end=end), "  # doubled")
     assert await pending is None
     fresh = await send_inline(client, inline_params(uri, 1, 44))
-    assert fresh is not None
-    [item] = fresh.items
-    assert item.range.start == types.Position(line=1, character=44)  # in version 2's columns
+    assert fresh is not None and fresh.items
+    for item in fresh.items:  # in version 2's columns
+        assert item.range.start == types.Position(line=1, character=44)

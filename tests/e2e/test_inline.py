@@ -26,8 +26,9 @@ def utf16(text: str) -> int:
 
 
 async def complete(client: LanguageClient, uri: str, line: int, character: int):
+    """The one item of an automatic request (as typing asks), or None."""
     result = await client.text_document_inline_completion_async(
-        inline_params(uri, line, character))
+        inline_params(uri, line, character, automatic=True))
     if result is None:
         return None
     assert isinstance(result, types.InlineCompletionList)
@@ -72,6 +73,16 @@ async def test_empty_line_in_a_block_fills_a_block_at_the_cursor(client, uri):
     assert item.range == types.Range(start=cursor, end=cursor)
     assert item.insert_text == item.insert_text.rstrip()  # the next line is not pushed down
     assert not item.insert_text.endswith(LINES[7].strip())  # nor repeated
+
+
+async def test_an_explicit_request_returns_different_suggestions_to_cycle_through(client, uri):
+    automatic = await complete(client, uri, 6, 4)
+    result = await client.text_document_inline_completion_async(inline_params(uri, 6, 4))
+    texts = [item.insert_text for item in result.items]
+    assert 1 < len(texts) <= 3 and len(set(texts)) == len(texts)  # explicitCandidates: 3
+    assert texts[0] == automatic.insert_text  # the greedy one first, as typing showed it
+    cursor = types.Position(line=6, character=4)
+    assert all(item.range == types.Range(start=cursor, end=cursor) for item in result.items)
 
 
 async def test_completion_fallback_edits_from_the_word_start_to_the_cursor(client, uri):

@@ -82,3 +82,24 @@ async def test_typing_something_else_asks_the_model_again(client):
     since = await settled(client)
     await suggest(client, uri, 1, 5)
     await wait_for_status(client, "busy", since=since)
+
+
+async def test_an_explicit_request_gets_alternatives_and_typing_keeps_them(client):
+    uri = "file:///e2e/typing_explicit.py"
+    open_document(client, uri, TEXT)
+    shown = await suggest(client, uri, 1, 4)  # typing asked: one suggestion
+    since = await settled(client)
+    result = await client.text_document_inline_completion_async(inline_params(uri, 1, 4))
+    texts = [item.insert_text for item in result.items]
+    assert len(texts) > 1 and texts[0] == shown  # the key asked for more: the model ran again
+    await wait_for_status(client, "busy", since=since)
+    head = texts[0][0]
+    cursor = types.Position(line=1, character=4)
+    change_document(client, uri, 2, types.Range(start=cursor, end=cursor), head)
+    since = await settled(client)
+    again = await client.text_document_inline_completion_async(  # as typing asks
+        inline_params(uri, 1, 5, automatic=True))
+    assert [item.insert_text for item in again.items] == [
+        text[1:] for text in texts if text.startswith(head)]
+    await asyncio.sleep(0.2)
+    assert busy_since(client, since) == 0, "typing through ran the model"

@@ -515,6 +515,29 @@ def test_infill_toggle_turns_ghost_text_off_and_on(editor: Editor) -> None:
     assert restored["lines"] == before["lines"]
 
 
+def test_suggest_key_gets_alternatives_and_next_cycles_through_them(editor: Editor) -> None:
+    editor.call("wait_ready", WAIT_MS)
+    before = _goto(editor, _line_of(editor.call("snapshot")["lines"], "    return total"))
+    editor.keys("A / ")
+    editor.call("idle", 300)  # TextChangedI has run (it would cancel a request sent with it)
+    editor.keys("<M-\\>")  # an explicit request: the server sends several suggestions
+    first = editor.call("wait_position", 1, WAIT_MS)
+    editor.keys("<M-]>")
+    second = editor.call("wait_position", 2, WAIT_MS)
+    assert second["ghost"]["text"] != first["ghost"]["text"]
+    assert second["ghost"]["request_id"] == first["ghost"]["request_id"]  # no new request
+    assert _drawn(second)[0] == second["ghost"]["text"]  # what is drawn is the second one
+    editor.keys("<M-[>")
+    assert editor.call("wait_position", 1, WAIT_MS)["ghost"]["text"] == first["ghost"]["text"]
+    editor.keys("<M-]><Tab>")
+    accepted = editor.call("wait_changed", second["tick"], WAIT_MS)
+    row = before["cursor"][0]
+    assert accepted["lines"][row] == before["lines"][row] + " / " + second["ghost"]["text"]
+    editor.keys(f"<Esc>:call setline({row + 1}, {json.dumps(before['lines'][row])})<CR>")
+    restored = editor.call("wait_no_ghost", WAIT_MS)
+    assert restored["lines"] == before["lines"]
+
+
 def test_tab_without_ghost_text_is_a_tab(editor: Editor) -> None:
     editor.call("wait_ready", WAIT_MS)
     before = _goto(editor, 0)

@@ -272,8 +272,9 @@ def drive(code_server, **extra) -> dict:
 
 @pytest.mark.editor
 def test_ghost_text_tab_and_docstring(code_server):
-    """Toggle ghost text off (none shows) and on; type, see ghost text, type its first
-    character, Tab inserts the rest; "Infill: Insert docstring" adds a docstring."""
+    """Toggle ghost text off (none shows) and on; type, see ghost text, cycle to another
+    suggestion and back, type its first character, Tab inserts the rest; "Infill: Insert
+    docstring" adds a docstring."""
     observed = drive(code_server)
     saved = (code_server["workspace"] / "shapes.py").read_text()
 
@@ -291,6 +292,9 @@ def test_ghost_text_tab_and_docstring(code_server):
     assert squash(saved).endswith(squash(TYPED_RESULT + ghost)), (
         f"ghost text {ghost!r} is not what Tab inserted:\n{saved}"
     )
+
+    # Alt+] asks the server explicitly: it answers several suggestions to cycle through.
+    assert observed["cycled"]["inline"] and observed["cycled"] != observed["ghost"]
 
     # Typing the first character of the ghost text leaves the rest of it on screen, and the
     # server answers VS Code's new request from the suggestion it made (no model run).

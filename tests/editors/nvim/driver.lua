@@ -22,7 +22,9 @@ end
 local function snapshot()
   local cursor = api.nvim_win_get_cursor(0)
   local item = inline.current()
+  local index, count = inline.position()
   return {
+    position = { index, count },
     ghost = item and { text = item.text, raw = item.raw, request_id = item.request_id } or nil,
     extmarks = vim.tbl_map(function(m)
       local d = m[4]
@@ -82,6 +84,15 @@ end
 function T.wait_ghost(ms)
   wait(ms, 'ghost text', function()
     return inline.current() ~= nil and #api.nvim_buf_get_extmarks(0, ghost.ns, 0, -1, {}) > 0
+  end)
+  return snapshot()
+end
+
+--- The drawn suggestion is number `index` of an answer with at least two.
+function T.wait_position(index, ms)
+  wait(ms, 'suggestion #' .. index .. ' of several', function()
+    local i, n = inline.position()
+    return i == index and n >= 2
   end)
   return snapshot()
 end

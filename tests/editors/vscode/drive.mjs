@@ -126,7 +126,7 @@ async function serverReady() {
     await ready.first().waitFor({ timeout: STEP * 2 });
 }
 
-/** The inline toggle, ghost text, typing through it, Tab, "Infill: Insert docstring", the
+/** The inline toggle, ghost text, cycling, typing through it, Tab, "Infill: Insert docstring", the
  * quick-fix menu. */
 async function happyPath() {
     observed.statusReady = await step('server ready', async () => {
@@ -179,6 +179,14 @@ async function happyPath() {
         }
     });
     await page.screenshot({ path: path.join(opts.shots, 'ghost.png') });
+    observed.cycled = await step('Alt+] shows another suggestion, Alt+[ the first again', async () => {
+        const first = JSON.stringify(observed.ghost);
+        await page.keyboard.press('Alt+BracketRight');
+        const other = await waitUntil(readGhost, (g) => g.inline && JSON.stringify(g) !== first, STEP / 3);
+        await page.keyboard.press('Alt+BracketLeft');
+        await waitUntil(readGhost, (g) => JSON.stringify(g) === first, STEP / 3);
+        return other;
+    });
     observed.typedThrough = await step('type the first character of the ghost text', async () => {
         const head = observed.ghost.inline[0];
         if (!head) return null; // the suggestion starts on a new line

@@ -65,6 +65,15 @@ function M.visible()
   return state.buf ~= nil and ghost.shown(state.buf)
 end
 
+--- Which of the last answer's suggestions is drawn: index and count (0, 0 when none is).
+---@return integer, integer
+function M.position()
+  if not M.visible() then
+    return 0, 0
+  end
+  return state.index, #state.items
+end
+
 --- The suggestion that is drawn, if any.
 ---@return infill.Suggestion?
 function M.current()
