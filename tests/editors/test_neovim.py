@@ -538,6 +538,55 @@ def test_suggest_key_gets_alternatives_and_next_cycles_through_them(editor: Edit
     assert restored["lines"] == before["lines"]
 
 
+# The plugin's Lua patterns %s, %w: ASCII only.
+NEXT_WORD = re.compile(r"[ \t\n\r\f\v]*[A-Za-z0-9_]+|[ \t\n\r\f\v]*[^A-Za-z0-9_ \t\n\r\f\v]+")
+
+
+def test_ctrl_right_accepts_the_next_word_and_the_rest_stays(editor: Editor) -> None:
+    editor.call("wait_ready", WAIT_MS)
+    before = _goto(editor, _line_of(editor.call("snapshot")["lines"], "    return total"))
+    editor.keys("A / ")
+    shown = editor.call("wait_ghost", WAIT_MS)
+    text, row = shown["ghost"]["text"], shown["cursor"][0]
+    assert "\n" not in text  # the rest of a line
+    tick, typed = shown["tick"], ""
+    while len(typed) < len(text):
+        editor.keys("<C-Right>")
+        now = editor.call("wait_changed", tick, WAIT_MS)
+        word = NEXT_WORD.match(text, len(typed))
+        typed += word.group() if word else text[len(typed):]
+        assert now["lines"][row] == before["lines"][row] + " / " + typed
+        if len(typed) < len(text):  # the same suggestion, drawn from where the word ended
+            assert now["ghost"]["request_id"] == shown["ghost"]["request_id"]
+            assert _drawn(now)[0] == text[len(typed):]
+        tick = now["tick"]
+    editor.keys(f"<Esc>:call setline({row + 1}, {json.dumps(before['lines'][row])})<CR>")
+    assert editor.call("wait_no_ghost", WAIT_MS)["lines"] == before["lines"]
+
+
+def test_accept_line_takes_the_rest_of_the_line(editor: Editor) -> None:
+    editor.call("wait_ready", WAIT_MS)
+    before = _goto(editor, _line_of(editor.call("snapshot")["lines"], "    return total"))
+    editor.keys("A / ")
+    shown = editor.call("wait_ghost", WAIT_MS)
+    row = shown["cursor"][0]
+    editor.keys('<Cmd>lua require("infill").accept_line()<CR>')
+    now = editor.call("wait_changed", shown["tick"], WAIT_MS)
+    assert now["lines"][row] == before["lines"][row] + " / " + shown["ghost"]["text"]
+    editor.keys(f"<Esc>:call setline({row + 1}, {json.dumps(before['lines'][row])})<CR>")
+    assert editor.call("wait_no_ghost", WAIT_MS)["lines"] == before["lines"]
+
+
+def test_ctrl_right_without_ghost_text_moves_a_word(editor: Editor) -> None:
+    editor.call("wait_ready", WAIT_MS)
+    before = _goto(editor, 0)  # "import math", on the "i"
+    editor.keys("i<C-Right>")  # one batch: no suggestion can be shown yet
+    moved = editor.call("snapshot")
+    assert moved["lines"] == before["lines"] and moved["cursor"][1] > before["cursor"][1]
+    editor.keys("<Esc>")
+    editor.call("wait_no_ghost", WAIT_MS)
+
+
 def test_tab_without_ghost_text_is_a_tab(editor: Editor) -> None:
     editor.call("wait_ready", WAIT_MS)
     before = _goto(editor, 0)

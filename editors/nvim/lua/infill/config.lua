@@ -8,6 +8,8 @@ local M = {}
 
 ---@class infill.Keymaps
 ---@field accept string|false insert-mode key that accepts the ghost text (falls back to itself)
+---@field accept_word string|false insert-mode key that accepts its next word (falls back too)
+---@field accept_line string|false insert-mode key that accepts the rest of its line (falls back too)
 ---@field dismiss string|false insert-mode key that hides the ghost text
 ---@field suggest string|false insert-mode key that asks for a suggestion now
 ---@field next string|false insert-mode key that shows the next suggestion
@@ -40,6 +42,8 @@ M.defaults = {
   inline = { enabled = true, debounce_ms = 50, hl_group = 'InfillGhostText' },
   keymaps = {
     accept = '<Tab>',
+    accept_word = '<C-Right>',
+    accept_line = false,
     dismiss = '<C-]>',
     suggest = '<M-\\>',
     next = '<M-]>',

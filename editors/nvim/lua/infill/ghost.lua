@@ -187,6 +187,18 @@ function M.shown(buf)
   return mark[1] == cursor[1] and mark[2] == cursor[2]
 end
 
+--- Replace [start, stop) with `text` and put the cursor after it.
+---@param buf integer
+---@param start infill.Pos
+---@param stop infill.Pos
+---@param text string
+local function replace(buf, start, stop, text)
+  local lines = vim.split(text, '\n', { plain = true })
+  api.nvim_buf_set_text(buf, start[1], start[2], stop[1], stop[2], lines)
+  local last = lines[#lines]
+  api.nvim_win_set_cursor(0, { start[1] + #lines, (#lines == 1 and start[2] or 0) + #last })
+end
+
 --- Replace the anchored range with `text` and put the cursor after it.
 ---@param buf integer
 ---@param text string
@@ -194,10 +206,27 @@ end
 function M.insert(buf, text, anchors)
   M.undraw()
   local start, stop = M.range(buf, anchors)
-  local lines = vim.split(text, '\n', { plain = true })
-  api.nvim_buf_set_text(buf, start[1], start[2], stop[1], stop[2], lines)
-  local last = lines[#lines]
-  api.nvim_win_set_cursor(0, { start[1] + #lines, (#lines == 1 and start[2] or 0) + #last })
+  replace(buf, start, stop, text)
+end
+
+--- What of `text` is not typed yet: it goes at the start of the anchored range, and the user
+--- has typed from there to the cursor. Nil when what is typed disagrees with it.
+---@param buf integer
+---@param text string
+---@param anchors infill.Anchors
+---@return string?
+function M.untyped(buf, text, anchors)
+  local start = M.range(buf, anchors)
+  local typed = text_between(buf, start, M.cursor())
+  return text:sub(1, #typed) == typed and text:sub(#typed + 1) or nil
+end
+
+--- Insert `text` at the cursor, as if typed, and put the cursor after it.
+---@param buf integer
+---@param text string
+function M.type(buf, text)
+  local cursor = M.cursor()
+  replace(buf, cursor, cursor, text)
 end
 
 api.nvim_set_hl(0, 'InfillGhostText', { link = 'Comment', default = true })

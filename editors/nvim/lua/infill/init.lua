@@ -60,6 +60,12 @@ local function map_keys(buf, keys)
   map(accept, function()
     return inline.visible() and '<Cmd>lua require("infill").accept()<CR>' or accept
   end, 'infill: accept suggestion', true)
+  map(keys.accept_word, function()
+    return inline.visible() and '<Cmd>lua require("infill").accept_word()<CR>' or keys.accept_word
+  end, 'infill: accept the next word of the suggestion', true)
+  map(keys.accept_line, function()
+    return inline.visible() and '<Cmd>lua require("infill").accept_line()<CR>' or keys.accept_line
+  end, 'infill: accept the rest of the line of the suggestion', true)
   map(keys.dismiss, function()
     return inline.visible() and '<Cmd>lua require("infill").dismiss()<CR>' or keys.dismiss
   end, 'infill: dismiss suggestion', true)
@@ -152,6 +158,18 @@ function M.toggle()
     inline.stop()
   end
   return on
+end
+
+--- Accept the next word of the shown suggestion (0.11 ghost text); false when none is shown.
+---@return boolean
+function M.accept_word()
+  return inline.accept_part('word')
+end
+
+--- Accept the rest of the current line of the shown suggestion (0.11 ghost text).
+---@return boolean
+function M.accept_line()
+  return inline.accept_part('line')
 end
 
 --- Hide the shown suggestion.

@@ -243,6 +243,25 @@ function M.accept()
   return true
 end
 
+--- Type the next word (`part` = 'word': spaces, then a run of word or of other characters)
+--- or the rest of the line ('line') of the drawn suggestion. The rest stays drawn, since what
+--- was typed is what it suggests. False when none is shown.
+---@param part 'word'|'line'
+---@return boolean
+function M.accept_part(part)
+  local item = M.current()
+  local rest = item and ghost.untyped(state.buf, item.text, item.anchors)
+  if not rest or rest == '' then
+    return false
+  end
+  local head = part == 'line' and rest:match('^\n?[^\n]*')
+    or rest:match('^%s*[%w_]+')
+    or rest:match('^%s*[^%w_%s]+')
+    or rest
+  ghost.type(state.buf, head)
+  return true
+end
+
 --- Show the next (`step` = 1) or previous (-1) suggestion of the last answer.
 ---@param step integer
 function M.cycle(step)
