@@ -4,7 +4,8 @@
                                        [--settings '{"threshold": 0.5}']
 
 A real client session (the demo's) drives the server subprocess with the default settings
-(debounce off: that delay is the editor's, not the server's), or with
+(debounce off: that delay is the editor's, not the server's; inline requests are automatic,
+as typing sends them, except ``inline_explicit``), or with
 ``--settings`` merged over them. The file is this repository's
 own Python source, cut to ``--lines`` lines. Timed per request, client side:
 
@@ -13,6 +14,8 @@ own Python source, cut to ``--lines`` lines. Timed per request, client side:
 * ``inline_block``: inline completion on a freshly opened empty line inside a function body;
 * ``typed_through``: after each block suggestion, its first character typed and the
   completion asked again (answered with the rest of the suggestion, no model run);
+* ``inline_explicit``: the same empty line asked for explicitly (a key: up to
+  ``explicitCandidates`` different suggestions);
 * ``docstring``: "Insert docstring" resolved on a function without one;
 * ``fix_function``: "Fix this function" resolved on a function with no diagnostic (the
   lines the model scores least likely are rewritten).
@@ -97,7 +100,7 @@ class Bench(Demo):
     async def inline_line(self, row: int) -> float:
         line = self.text.split("\n")[row]
         pos = types.Position(line=row, character=len(line.rstrip()) * 2 // 3)
-        return await self.timed_edit("inline_line", self.inline(self.uri, pos))
+        return await self.timed_edit("inline_line", self.inline(self.uri, pos, automatic=True))
 
     def edit(self, start: tuple[int, int], end: tuple[int, int], text: str) -> None:
         """An incremental change from (row, column) to (row, column), as an editor sends it
@@ -117,22 +120,26 @@ class Bench(Demo):
         col = len(line.rstrip()) * 2 // 3
         self.edit((row, col), (row, len(line)), "")  # the line as typed so far
         pos = types.Position(line=row, character=col)
-        ms = await self.timed_edit("inline_typing", self.inline(self.uri, pos))
+        ms = await self.timed_edit("inline_typing", self.inline(self.uri, pos, automatic=True))
         self.edit((row, col), (row, col), line[col:])
         return ms
 
-    async def inline_block(self, row: int) -> float:
+    async def inline_block(self, row: int, explicit: bool = False) -> float:
         lines = self.text.split("\n")
         indent = re.match(r"\s*", lines[row + 1]).group(0)
         end = len(lines[row])
         self.edit((row, end), (row, end), "\n" + indent)  # Enter after the opener
         pos = types.Position(line=row + 1, character=len(indent))
-        ms, edits = await self.timed("inline_block", self.inline(self.uri, pos))
-        if edits and len(edits[0].new_text) > 1:  # type its first character, ask again
+        if explicit:
+            name, request = "inline_explicit", self.inline(self.uri, pos)
+        else:
+            name, request = "inline_block", self.inline(self.uri, pos, automatic=True)
+        ms, edits = await self.timed(name, request)
+        if not explicit and edits and len(edits[0].new_text) > 1:  # type a character, ask again
             head = edits[0].new_text[0]
             self.edit((row + 1, len(indent)), (row + 1, len(indent)), head)
             after = types.Position(line=row + 1, character=len(indent) + 1)
-            rest = self.inline(self.uri, after)
+            rest = self.inline(self.uri, after, automatic=True)
             self.typed_through.append(await self.timed_edit("typed_through", rest))
             self.edit((row + 1, len(indent)), (row + 1, len(indent) + 1), "")
         self.edit((row, end), (row + 1, len(indent)), "")
@@ -159,6 +166,7 @@ async def run(model: str | None, lines: int, n: int, settings: dict | None = Non
         "inline_typing": summary([await bench.inline_typing(r) for r in body]),
         "inline_block": summary([await bench.inline_block(r) for r in openers]),
         "typed_through": summary(bench.typed_through),
+        "inline_explicit": summary([await bench.inline_block(r, explicit=True) for r in openers]),
         "docstring": summary([await bench.resolve(r, "Insert docstring") for r in defs]),
         "fix_function": summary([await bench.resolve(r, "Fix this function") for r in defs]),
     }

@@ -115,13 +115,16 @@ class Demo:
         self.client.exit(None)
         await self.client.stop()
 
-    async def inline(self, uri: str, position: types.Position) -> list[types.TextEdit]:
-        """Ask for an inline completion; its item as an edit."""
+    async def inline(self, uri: str, position: types.Position,
+                     automatic: bool = False) -> list[types.TextEdit]:
+        """Ask for an inline completion (as a key does, or as typing does); its first item as an
+        edit."""
+        kind = (types.InlineCompletionTriggerKind.Automatic if automatic
+                else types.InlineCompletionTriggerKind.Invoked)
         result = await self.client.text_document_inline_completion_async(
             types.InlineCompletionParams(
                 text_document=types.TextDocumentIdentifier(uri=uri), position=position,
-                context=types.InlineCompletionContext(
-                    trigger_kind=types.InlineCompletionTriggerKind.Invoked)))
+                context=types.InlineCompletionContext(trigger_kind=kind)))
         items = result.items if isinstance(result, types.InlineCompletionList) else result or []
         cursor = types.Range(start=position, end=position)
         return [types.TextEdit(range=item.range or cursor, new_text=str(item.insert_text))

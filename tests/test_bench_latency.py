@@ -13,7 +13,7 @@ from lsp_server.features.text_sync import _range
 async def test_typed_and_block_edits_leave_the_document_as_it_was():
     """Replayed into a DocumentStore as the server applies them: the cursor lines are what the
     benchmark means, and the text is restored after each request."""
-    store, seen = DocumentStore(), []
+    store, seen, kinds = DocumentStore(), [], []
     bench = Bench.__new__(Bench)  # no server: the client's notifications go to the store
 
     def did_open(params):
@@ -24,9 +24,10 @@ async def test_typed_and_block_edits_leave_the_document_as_it_was():
         changes = [(_range(c), c.text) for c in params.content_changes]
         store.change(params.text_document.uri, params.text_document.version, changes)
 
-    async def inline(uri, position):  # a block suggestion "xy" on blank lines
+    async def inline(uri, position, automatic=False):  # a block suggestion "xy" on blank lines
         line = store.get(uri).line_text(position.line)
         seen.append(line[: position.character + 1])
+        kinds.append(automatic)
         return [SimpleNamespace(new_text="xy")] if not line.strip() else []
 
     bench.client = SimpleNamespace(text_document_did_open=did_open,
@@ -40,12 +41,16 @@ async def test_typed_and_block_edits_leave_the_document_as_it_was():
         await bench.inline_typing(row)
     for row in openers:
         await bench.inline_block(row)
+    assert all(kinds)  # as typing asks: one suggestion each
+    for row in openers:
+        await bench.inline_block(row, explicit=True)
+    assert not any(kinds[len(seen) - 3:]) and len(bench.typed_through) == 3  # as a key asks
     assert store.get(bench.uri).text == text == bench.text
     lines = text.split("\n")
     typed = [lines[r][: len(lines[r].rstrip()) * 2 // 3] for r in rows]
     assert seen[:3] == typed  # the line ends at the cursor: nothing after it
-    blocks, typed_through = seen[3::2], seen[4::2]
-    assert all(line.strip() == "" for line in blocks)  # a fresh, indented empty line
+    blocks, typed_through = seen[3:9:2] + seen[9:], seen[4:9:2]
+    assert len(blocks) == 6 and all(line.strip() == "" for line in blocks)  # fresh, indented
     assert [line.strip() for line in typed_through] == ["x"] * 3  # its first character typed
     assert len(bench.typed_through) == 3
 
@@ -54,7 +59,7 @@ async def test_the_benchmark_runs_a_real_session(tiny_checkpoint):
     result = await bench_latency.run(str(tiny_checkpoint), 300, 2, {"syntaxAttempts": 0})
     actions = result["actions"]
     assert set(actions) == {"inline_line", "inline_typing", "inline_block", "typed_through",
-                            "docstring", "fix_function"}
+                            "inline_explicit", "docstring", "fix_function"}
     assert all(row["n"] == 2 and row["p50_ms"] > 0 for row in actions.values())
     assert result["with_edit"]["inline_typing"] == 2  # unchecked, the tiny model always answers
     assert result["with_edit"]["typed_through"] == 2  # the rest of each block suggestion
