@@ -76,14 +76,16 @@ class InlineRequest:
     plan: InlinePlan
 
 
-def inline_request(doc: Document, line: int, character: int, cfg: ServerConfig) -> InlineRequest:
-    """Plan an inline completion at an LSP position (clamped into the document)."""
+def inline_request(doc: Document, line: int, character: int, cfg: ServerConfig,
+                   around: tuple[str, str] = ("", "")) -> InlineRequest:
+    """Plan an inline completion at an LSP position (clamped into the document); ``around`` is
+    text the model sees before and after the document (a notebook's other cells)."""
     offset = doc.offset_at(line, character)
     row, _ = doc.position_at(offset)
     byte_col = doc.byte_at(offset) - doc.byte_at(_line_start(doc, row))
     inline = plan(doc.language, doc.tree, doc.source, row, byte_col,
                   cfg.line_tokens, cfg.block_tokens)
-    prefix, suffix = _context(cfg, doc.text[:offset], doc.text[offset:])
+    prefix, suffix = _context(cfg, around[0] + doc.text[:offset], doc.text[offset:] + around[1])
     return InlineRequest(doc, offset, prefix, suffix, inline)
 
 

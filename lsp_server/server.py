@@ -18,6 +18,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
+from lsp_server import notebooks
 from lsp_server.config import ConfigError, ServerConfig, decode
 from lsp_server.documents import Document, DocumentStore
 from lsp_server.scheduler import JobFn, Scheduler
@@ -89,7 +90,8 @@ class InfillServer(LanguageServer):
     inline suggestion of each document."""
 
     def __init__(self) -> None:
-        super().__init__("infill-lsp", VERSION, protocol_cls=InfillProtocol)
+        super().__init__("infill-lsp", VERSION, protocol_cls=InfillProtocol,
+                         notebook_document_sync=notebooks.SYNC)
         self.documents = DocumentStore()
         self.suggestions = LastSuggestions()
         self.config = ServerConfig()

@@ -7,5 +7,6 @@ from lsp_server.features import (  # noqa: F401
     configuration,
     inline_completion,
     lifecycle,
+    notebook_sync,
     text_sync,
 )

@@ -6,7 +6,7 @@ import logging
 
 from lsprotocol import types
 
-from lsp_server import actions
+from lsp_server import actions, notebooks
 from lsp_server.server import InfillServer, server
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,8 @@ async def infill_at(ls: InfillServer, uri: str, position: types.Position,
     if doc is None:
         return None
     cfg = ls.config
-    req = actions.inline_request(doc, position.line, position.character, cfg)
+    around = notebooks.cell_context(ls.workspace, ls.documents, uri)
+    req = actions.inline_request(doc, position.line, position.character, cfg, around)
     keep = 1 if automatic else cfg.explicit_candidates
     rests = ls.suggestions.rest(doc, req.offset, cfg)
     # An explicit request wants alternatives: one remembered suggestion is not enough for it.

@@ -245,11 +245,11 @@ def server_log(code_server, waiting_for: str, timeout: float = 15) -> str:
 def drive(code_server, **extra) -> dict:
     """Run the browser driver; returns its observations."""
     options = {
+        "file": "shapes.py",
+        "typed": TYPED,
         **extra,
         "tag": code_server["tag"],
         "url": code_server["url"],
-        "file": "shapes.py",
-        "typed": TYPED,
         "docstringLine": DOCSTRING_LINE,
         "shots": str(OUTPUT),
         "playwright": str(PLAYWRIGHT),
@@ -342,3 +342,18 @@ def test_bad_server_command_shows_an_error_then_recovers(code_server):
     assert "Infill" in observed["statusError"]
     assert "/nonexistent/bin/infill-lsp" in observed["notifications"], observed
     assert "Infill" in observed["statusRecovered"]
+
+
+NOTEBOOK_TYPED = "import math\n\nradius = 2\narea = math"  # the shipped model suggests here
+
+
+@pytest.mark.editor
+def test_ghost_text_in_a_notebook_cell(code_server):
+    """In a new Jupyter notebook (VS Code's own notebook editor; the server gets its cells with
+    notebookDocument sync), ghost text shows in the Python cell and Tab inserts it there."""
+    observed = drive(code_server, notebook=True, typed=NOTEBOOK_TYPED)
+    assert "Infill" in observed["statusReady"]
+    ghost = observed["ghost"]
+    assert ghost.strip(), "empty ghost text in the cell"
+    assert squash(observed["typedCell"]) == squash(NOTEBOOK_TYPED)
+    assert squash(observed["acceptedCell"]) == squash(observed["typedCell"] + ghost)

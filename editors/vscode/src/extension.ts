@@ -60,10 +60,14 @@ export async function deactivate(): Promise<void> {
 
 async function start(): Promise<void> {
     const clientOptions: LanguageClientOptions = {
-        documentSelector: LANGUAGES.flatMap((language) => [
-            { scheme: 'file', language },
-            { scheme: 'untitled', language },
-        ]),
+        documentSelector: [
+            ...LANGUAGES.flatMap((language) => [
+                { scheme: 'file', language },
+                { scheme: 'untitled', language },
+            ]),
+            // Python cells of any notebook: the server reads the other cells as context.
+            { notebook: '*', language: 'python' },
+        ],
         initializationOptions: serverSettings(),
         outputChannel: output,
         // Inline completion runs on every keystroke: log its failures, don't pop them up.

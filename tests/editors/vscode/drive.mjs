@@ -8,7 +8,8 @@
 // docstringLine (0-based line to put the cursor on before "Insert docstring"),
 // shots (screenshot folder), playwright (folder holding node_modules/playwright-core),
 // timeoutMs (per step), expect ('error': stop at the failed start), settingsPath and
-// recoverWith (settings to write after the failure; the server must then come up).
+// recoverWith (settings to write after the failure; the server must then come up);
+// notebook: a new Jupyter notebook instead of `file`, `typed` goes into its cell.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -225,16 +226,65 @@ async function happyPath() {
     observed.statusAfter = await statusText();
 }
 
+/** A new Jupyter notebook (VS Code's own notebook editor): ghost text in its cell, and Tab. */
+async function notebookPath() {
+    const cell = page.locator('.notebook-editor .cell-editor-container .monaco-editor').last();
+    await step('Create: New Jupyter Notebook', async () => {
+        await page.locator('.explorer-folders-view').waitFor();
+        await page.waitForTimeout(2000); // the palette lists extension commands once they load
+        await runCommand('New Jupyter Notebook');
+        await cell.locator('.view-lines').waitFor();
+    });
+    await step('type in its cell', async () => {
+        await cell.locator('.view-lines').click();
+        await page.keyboard.type(opts.typed, { delay: 25 });
+    });
+    observed.statusReady = await step('server ready', async () => {
+        await serverReady();
+        return statusText();
+    });
+    const readCell = () => cell.evaluate((root) => {
+        const lines = [...root.querySelectorAll('.view-lines .view-line')].map((el) => {
+            const line = el.cloneNode(true);
+            line.querySelectorAll('[class*="ghost-text"]').forEach((ghost) => ghost.remove());
+            return { top: parseFloat(el.style.top), text: domText(line.textContent) };
+        });
+        return lines.sort((a, b) => a.top - b.top).map((l) => l.text).join('\n');
+    });
+    observed.typedCell = await step('ghost text appears in the cell', async () => {
+        const ghost = cell.locator('.ghost-text-decoration, .ghost-text');
+        try {
+            await ghost.first().waitFor({ timeout: STEP / 3 });
+        } catch {
+            log('no automatic suggestion yet; triggering one (Alt+\\)');
+            await page.keyboard.press('Alt+Backslash');
+            await ghost.first().waitFor();
+        }
+        await page.waitForTimeout(500);
+        return readCell();
+    });
+    observed.ghost = await cell.evaluate((root) => [...root.querySelectorAll('.ghost-text-decoration')]
+        .map((el) => domText(el.textContent)).join(''));
+    await page.screenshot({ path: path.join(opts.shots, 'notebook.png') });
+    observed.acceptedCell = await step('Tab accepts it', async () => {
+        await page.keyboard.press('Tab');
+        await cell.locator('.ghost-text-decoration, .ghost-text').first().waitFor({ state: 'detached' });
+        return readCell();
+    });
+}
+
 try {
     await step('open workbench', async () => {
         await page.goto(opts.url);
         await page.locator('.monaco-workbench').waitFor();
     });
-    await step('open file from explorer', async () => {
-        await page.locator(`.explorer-folders-view .monaco-list-row[aria-label="${opts.file}"]`).click();
-        await editor().locator('.view-lines').waitFor();
-    });
-    observed.statusLoading = await step('status bar item appears', statusText);
+    if (!opts.notebook) {
+        await step('open file from explorer', async () => {
+            await page.locator(`.explorer-folders-view .monaco-list-row[aria-label="${opts.file}"]`).click();
+            await editor().locator('.view-lines').waitFor();
+        });
+        observed.statusLoading = await step('status bar item appears', statusText);
+    }
     if (opts.expect === 'error') {
         observed.statusError = await step('status bar shows the error', async () => {
             const failed = page.locator('.statusbar-item').filter({ hasText: 'Infill' })
@@ -246,6 +296,8 @@ try {
             return statusText();
         });
         if (opts.recoverWith) await recover();
+    } else if (opts.notebook) {
+        await notebookPath();
     } else {
         await happyPath();
     }
