@@ -52,13 +52,26 @@ def record_client_side(client: LanguageClient) -> None:
         return types.ApplyWorkspaceEditResult(applied=True)
 
 
+async def poll(check, what, timeout: float = TIMEOUT):
+    """Wait until ``check()`` returns something truthy, looking every 20 ms; that value.
+    ``what`` (a string, or a function giving one at the time out) names it in the error.
+
+    Polls what the client recorded instead of waiting for the next notification, so a
+    notification that arrived before the wait began is never missed.
+    """
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not (found := check()):
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"no {what() if callable(what) else what} within {timeout} s")
+        await asyncio.sleep(0.02)
+    return found
+
+
 async def wait_for_status(client: LanguageClient, state: str, since: int = 0) -> dict:
     """Wait for an ``infill/status`` notification with ``state`` (seen from index ``since``)."""
-    while True:
-        for status in client.statuses[since:]:
-            if status["state"] == state:
-                return status
-        await asyncio.wait_for(client.wait_for_notification(STATUS), TIMEOUT)
+    return await poll(
+        lambda: next((s for s in client.statuses[since:] if s["state"] == state), None),
+        lambda: f"infill/status {state!r} after #{since} (last: {client.statuses[-6:]})")
 
 
 async def start_session(client: LanguageClient, options: dict,
@@ -68,8 +81,8 @@ async def start_session(client: LanguageClient, options: dict,
     client.init_result = await client.initialize_session(
         types.InitializeParams(capabilities=capabilities, initialization_options=options)
     )
-    while not any(s["state"] in ("ready", "error") for s in client.statuses):
-        await asyncio.wait_for(client.wait_for_notification(STATUS), TIMEOUT)
+    await poll(lambda: any(s["state"] in ("ready", "error") for s in client.statuses),
+               "model load status")
 
 
 def open_document(client: LanguageClient, uri: str, text: str, language: str = "python",

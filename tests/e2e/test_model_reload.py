@@ -4,7 +4,7 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from tests.e2e.session import inline_params, open_document, wait_for_status
+from tests.e2e.session import inline_params, open_document, poll, wait_for_status
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 INIT_OPTIONS = {"modelPath": "/nonexistent/infill-weights"}
@@ -14,7 +14,9 @@ TEXT = "def double(x):\n    return x * 2\n"
 async def test_missing_model_reports_an_error_and_features_return_null(client: LanguageClient):
     error = await wait_for_status(client, "error")
     assert "/nonexistent/infill-weights" in error["message"]
-    assert any(m.type == types.MessageType.Error for m in client.messages)
+    # the status notification comes first, then window/showMessage
+    await poll(lambda: any(m.type == types.MessageType.Error for m in client.messages),
+               "error message")
     uri = "file:///e2e/no-model.py"
     open_document(client, uri, TEXT)
     assert await client.text_document_inline_completion_async(inline_params(uri, 1, 16)) is None
