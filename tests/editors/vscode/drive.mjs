@@ -70,15 +70,28 @@ function readGhost() {
     });
 }
 
-/** The visible editor text, top to bottom, without ghost text (the file fits the viewport). */
-function readViewLines() {
-    return editor().evaluate((root) => [...root.querySelectorAll('.view-lines .view-line')]
+/** The visible text of an editor (the file's by default), top to bottom, without ghost text
+ * (the text fits the viewport). */
+function readViewLines(root = editor()) {
+    return root.evaluate((root) => [...root.querySelectorAll('.view-lines .view-line')]
         .map((el) => {
             const line = el.cloneNode(true);
             line.querySelectorAll('[class*="ghost-text"]').forEach((ghost) => ghost.remove());
             return { top: parseFloat(el.style.top), text: domText(line.textContent) };
         })
         .sort((a, b) => a.top - b.top).map((l) => l.text));
+}
+
+/** Wait for ghost text in an editor; ask for it (Alt+\\) when typing brought none. */
+async function waitForGhost(root) {
+    const ghost = root.locator('.ghost-text-decoration, .ghost-text');
+    try {
+        await ghost.first().waitFor({ timeout: STEP / 3 });
+    } catch {
+        log('no automatic suggestion yet; triggering one (Alt+\\)');
+        await page.keyboard.press('Alt+Backslash');
+        await ghost.first().waitFor();
+    }
 }
 
 /** Poll `read` until `done(value)` holds; returns the value. */
@@ -162,14 +175,7 @@ async function happyPath() {
         return statusText();
     });
     observed.ghost = await step('ghost text appears', async () => {
-        const ghost = editor().locator('.ghost-text-decoration, .ghost-text');
-        try {
-            await ghost.first().waitFor({ timeout: STEP / 3 });
-        } catch {
-            log('no automatic suggestion yet; triggering one (Alt+\\)');
-            await page.keyboard.press('Alt+Backslash');
-            await ghost.first().waitFor();
-        }
+        await waitForGhost(editor());
         // Wait until two reads agree, so a half-rendered suggestion is not recorded.
         let previous = null;
         for (;;) {
@@ -243,23 +249,9 @@ async function notebookPath() {
         await serverReady();
         return statusText();
     });
-    const readCell = () => cell.evaluate((root) => {
-        const lines = [...root.querySelectorAll('.view-lines .view-line')].map((el) => {
-            const line = el.cloneNode(true);
-            line.querySelectorAll('[class*="ghost-text"]').forEach((ghost) => ghost.remove());
-            return { top: parseFloat(el.style.top), text: domText(line.textContent) };
-        });
-        return lines.sort((a, b) => a.top - b.top).map((l) => l.text).join('\n');
-    });
+    const readCell = async () => (await readViewLines(cell)).join('\n');
     observed.typedCell = await step('ghost text appears in the cell', async () => {
-        const ghost = cell.locator('.ghost-text-decoration, .ghost-text');
-        try {
-            await ghost.first().waitFor({ timeout: STEP / 3 });
-        } catch {
-            log('no automatic suggestion yet; triggering one (Alt+\\)');
-            await page.keyboard.press('Alt+Backslash');
-            await ghost.first().waitFor();
-        }
+        await waitForGhost(cell);
         await page.waitForTimeout(500);
         return readCell();
     });
