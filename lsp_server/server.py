@@ -11,6 +11,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
@@ -56,6 +57,25 @@ class InfillProtocol(LanguageServerProtocol):
         if params.capabilities.general is not None:
             params.capabilities.general.position_encodings = None
         return (yield from super().lsp_initialize(params))
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):
+        """Apply a change; one to a document that is not open is dropped with a warning (pygls
+        would fail on it and show the user an error)."""
+        uri = params.text_document.uri
+        if unquote(uri) not in self.workspace.text_documents:
+            log.warning("didChange for a document that is not open: %s", uri)
+            return
+        yield from super().lsp_text_document__did_change(params)
+
+    @lsp_method(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
+    def lsp_notebook_document__did_change(self, params: types.DidChangeNotebookDocumentParams):
+        """Apply a notebook change; one to a notebook that is not open is dropped likewise."""
+        uri = params.notebook_document.uri
+        if self.workspace.get_notebook_document(notebook_uri=uri) is None:
+            log.warning("notebookDocument/didChange for a notebook that is not open: %s", uri)
+            return
+        yield from super().lsp_notebook_document__did_change(params)
 
     def structure_message(self, data: dict[str, Any]):
         """Decode a message; a request whose params do not decode gets an error response."""

@@ -33,8 +33,7 @@ def did_change(ls: InfillServer, params: types.DidChangeTextDocumentParams) -> N
     uri = params.text_document.uri
     ls.scheduler.cancel_document(uri)
     changes = [(_range(c), c.text) for c in params.content_changes]
-    if ls.documents.change(uri, params.text_document.version, changes) is None:
-        log.warning("didChange for a document that is not open: %s", uri)
+    ls.documents.change(uri, params.text_document.version, changes)  # (open: InfillProtocol)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)

@@ -75,3 +75,19 @@ async def test_closing_the_notebook_forgets_its_cells(client):
         cell_text_documents=[types.TextDocumentIdentifier(uri=uri) for uri, _, _ in CELLS]))
     assert await client.text_document_inline_completion_async(
         inline_params(LAST, 1, 8, automatic=True)) is None
+
+
+async def test_a_change_to_an_unknown_notebook_is_dropped_and_the_server_serves_on(client):
+    before, shown = len(client.log_messages), len(client.messages)
+    client.notebook_document_did_change(types.DidChangeNotebookDocumentParams(
+        notebook_document=types.VersionedNotebookDocumentIdentifier(
+            uri="file:///e2e/never-opened.ipynb", version=2),
+        change=types.NotebookDocumentChangeEvent(cells=types.NotebookDocumentCellChanges(
+            text_content=[types.NotebookDocumentCellContentChanges(
+                document=types.VersionedTextDocumentIdentifier(uri="cell:never", version=2),
+                changes=[types.TextDocumentContentChangeWholeDocument(text="x = 1\n")])]))))
+    open_notebook(client)  # and a notebook opened after it still works
+    assert await complete(client, LAST, 1, 8) is not None
+    warned = [m.message for m in client.log_messages[before:]]
+    assert any("never-opened.ipynb" in m for m in warned), warned  # logged, not shown
+    assert not client.messages[shown:], client.messages

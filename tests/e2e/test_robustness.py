@@ -43,10 +43,14 @@ async def test_unknown_document_gives_null(client: LanguageClient):
                           end=types.Position(line=0, character=0)),
         context=types.CodeActionContext(diagnostics=[])))
     assert actions is None
+    before, shown = len(client.log_messages), len(client.messages)
     client.text_document_did_change(types.DidChangeTextDocumentParams(
         text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
         content_changes=[types.TextDocumentContentChangeWholeDocument(text="x")]))
     await still_serving(client)
+    warned = [m.message for m in client.log_messages[before:]]
+    assert any("not open" in m and uri in m for m in warned), warned  # logged, not shown
+    assert not client.messages[shown:], client.messages
 
 
 async def test_malformed_params_get_an_invalid_params_error(client: LanguageClient):
