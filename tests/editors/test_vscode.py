@@ -357,3 +357,6 @@ def test_ghost_text_in_a_notebook_cell(code_server):
     assert ghost.strip(), "empty ghost text in the cell"
     assert squash(observed["typedCell"]) == squash(NOTEBOOK_TYPED)
     assert squash(observed["acceptedCell"]) == squash(observed["typedCell"] + ghost)
+    assert (OUTPUT / "notebook.png").stat().st_size > 10_000
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        shutil.copy(OUTPUT / "notebook.png", EXTENSION / "screenshots" / "notebook.png")
