@@ -61,6 +61,7 @@ class Scheduler:
         self._live: set[Job] = set()
         self._thread = threading.Thread(target=self._work, name="infill-worker", daemon=True)
         self.engine: Any = None
+        self.loaded: tuple[str, str] | None = None  # (path, device) the engine came from
         self.state = "idle"
         self.message = ""
 
@@ -80,21 +81,32 @@ class Scheduler:
             self._thread.join(timeout)
 
     def load(self, path: str, device: str) -> Job:
-        """Queue a (re)load of the model; the previous engine is dropped first."""
+        """Queue a (re)load of the model; the previous engine is dropped first, and loaded
+        again when the new one fails (the error is reported, the server keeps working)."""
 
         def load_engine(_engine: Any, _cancelled: Callable[[], bool]) -> Any:
-            self.engine = None
-            self._status("loading", f"loading model from {path} on {device}")
-            try:
-                self.engine = self._loader(path, device)
-            except Exception as exc:
-                log.exception("model load failed: %s", path)
-                self._status("error", f"model not loaded from {path}: {exc}")
-                return None
-            self._status("ready", f"model loaded from {path} on {device}")
+            previous, self.engine, self.loaded = self.loaded, None, None
+            error = self._load(path, device)
+            if error is None:
+                self._status("ready", f"model loaded from {path} on {device}")
+            elif previous not in (None, (path, device)) and self._load(*previous) is None:
+                self._status("ready", f"{error}; still using {previous[0]}")
             return self.engine
 
         return self.submit(load_engine, needs_engine=False)
+
+    def _load(self, path: str, device: str) -> str | None:
+        """Load ``path`` on ``device`` as the engine; on failure the error (status ``error``)."""
+        self._status("loading", f"loading model from {path} on {device}")
+        try:
+            self.engine = self._loader(path, device)
+        except Exception as exc:
+            log.exception("model load failed: %s", path)
+            error = f"model not loaded from {path}: {exc}"
+            self._status("error", error)
+            return error
+        self.loaded = (path, device)
+        return None
 
     # -- jobs --------------------------------------------------------------------------------
 

@@ -58,6 +58,30 @@ def test_load_failure_reports_error_and_jobs_return_none(statuses):
         sched.stop()
 
 
+def test_a_failed_reload_brings_the_previous_model_back():
+    seen = []
+
+    def loader(path, device):
+        if path == "missing":
+            raise FileNotFoundError(f"no config.json in {path}")
+        return f"engine:{path}:{device}"
+
+    sched = Scheduler(loader=loader, on_status=lambda state, message: seen.append((state, message)))
+    sched.start()
+    try:
+        sched.load("weights", "cpu").future.result(timeout=5)
+        assert sched.load("missing", "cpu").future.result(timeout=5) == "engine:weights:cpu"
+        assert [state for state, _ in seen] == ["loading", "ready", "loading", "error",
+                                                "loading", "ready"]
+        assert "no config.json in missing" in seen[3][1]  # the error the user is shown
+        assert seen[-1][1].endswith("; still using weights") and "missing" in seen[-1][1]
+        assert sched.loaded == ("weights", "cpu")
+        assert sched.submit(lambda engine, cancelled: engine).future.result(timeout=5) == (
+            "engine:weights:cpu")
+    finally:
+        sched.stop()
+
+
 def test_job_receives_engine(scheduler):
     job = scheduler.submit(lambda engine, cancelled: (engine, cancelled()))
     assert job.future.result(timeout=5) == ("engine:weights:cpu", False)

@@ -32,3 +32,22 @@ async def test_changing_model_path_reloads_the_model(client: LanguageClient, tin
     open_document(client, uri, TEXT)
     result = await client.text_document_inline_completion_async(inline_params(uri, 1, 16))
     assert result is not None and result.items
+
+
+async def test_a_model_path_that_fails_keeps_the_loaded_model(client: LanguageClient,
+                                                              tiny_checkpoint):
+    since, shown = len(client.statuses), len(client.messages)
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+        settings={"infill": {"modelPath": "/nonexistent/typo"}}))
+    error = await wait_for_status(client, "error", since)
+    assert "/nonexistent/typo" in error["message"]
+    kept = await poll(lambda: next((s for s in client.statuses[since:]
+                                    if s["state"] == "ready" and "still using" in s["message"]),
+                                   None), "ready again with the previous model")
+    assert kept["message"].endswith(f"still using {tiny_checkpoint}")
+    await poll(lambda: any("/nonexistent/typo" in m.message for m in client.messages[shown:]),
+               "the load error shown")
+    uri = "file:///e2e/kept.py"
+    open_document(client, uri, TEXT)
+    result = await client.text_document_inline_completion_async(inline_params(uri, 1, 16))
+    assert result is not None and result.items
