@@ -350,7 +350,9 @@ def run_fix(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel
 
 def _budget(engine, text: str, cfg: ServerConfig) -> int:
     """Mask budget for a hole: the original's token length plus slack."""
-    n = len(engine.tokenizer(text, add_special_tokens=False)["input_ids"])
+    from model.sampler import encode
+
+    n = len(encode(engine, text))
     return max(1, min(n + max(4, n // 2), cfg.max_span_tokens))
 
 

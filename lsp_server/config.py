@@ -54,6 +54,10 @@ class ServerConfig(msgspec.Struct, rename="camel", forbid_unknown_fields=False):
         if not self.model_path:
             self.model_path = str(DEFAULT_MODEL_PATH)
         self.model_path = str(Path(self.model_path).expanduser())
+        try:
+            self.model_path.encode()
+        except UnicodeEncodeError:
+            raise ValueError("modelPath is not valid Unicode (a lone surrogate)") from None
 
     def model_key(self) -> tuple[str, str]:
         """What identifies the resident model: changing it means a reload."""
@@ -98,5 +102,5 @@ def decode(*layers: Any) -> ServerConfig:
         log.warning("ignoring unknown settings: %s", ", ".join(unknown))
     try:
         return msgspec.convert(merged, ServerConfig)
-    except msgspec.ValidationError as exc:
+    except (msgspec.ValidationError, UnicodeEncodeError) as exc:  # a lone surrogate in a number
         raise ConfigError(str(exc)) from None

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcInvalidRequest
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
@@ -78,7 +78,15 @@ class InfillProtocol(LanguageServerProtocol):
         yield from super().lsp_notebook_document__did_change(params)
 
     def structure_message(self, data: dict[str, Any]):
-        """Decode a message; a request whose params do not decode gets an error response."""
+        """Decode a message; a request whose params do not decode gets an error response, and
+        one whose id is neither an integer nor a string an Invalid Request error (id null)."""
+        msg_id = data.get("id")
+        if "jsonrpc" in data and "method" in data and "id" in data and (
+                isinstance(msg_id, bool) or not isinstance(msg_id, (int, str))):
+            error = JsonRpcInvalidRequest(f"a request id is an integer or a string, not {msg_id!r}")
+            self._send_data({"jsonrpc": "2.0", "id": None,
+                             "error": {"code": error.CODE, "message": error.message}})
+            raise error
         try:
             return super().structure_message(data)
         except JsonRpcException as exc:

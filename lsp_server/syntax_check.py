@@ -78,7 +78,8 @@ def _python_parses(source: str) -> bool:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. invalid escape sequences
-            ast.parse(source)
+            ast.parse(source if source.isascii() else  # lone surrogates: "?", one for one
+                      source.encode("utf-8", "replace").decode())
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return False
     return True

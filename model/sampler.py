@@ -30,6 +30,7 @@ How a hole is filled:
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -113,8 +114,20 @@ def vocab_tables(engine: Engine) -> _Vocab:
     return _VOCABS[key]
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def tokenizable(text: str) -> str:
+    """``text`` with each lone UTF-16 surrogate (half of a pair an editor split) replaced by
+    U+FFFD, one character for one, so that character offsets still match the document."""
+    return text if text.isascii() else _LONE_SURROGATE.sub("\ufffd", text)
+
+
 def encode(engine: Engine, text: str) -> list[int]:
-    return engine.tokenizer(text, add_special_tokens=False)["input_ids"] if text else []
+    """The token ids of ``text`` (no special tokens)."""
+    if not text:
+        return []
+    return engine.tokenizer(tokenizable(text), add_special_tokens=False)["input_ids"]
 
 
 def _heal(engine: Engine, text: str, ids: list[int]) -> str:
@@ -284,6 +297,7 @@ def infill_spans(engine: Engine, pieces: list[str], budgets: list[int],
     if engine.backend == "diffusion_gemma":
         from model import gemma_backend
 
+        pieces = [tokenizable(p) for p in pieces]
         return gemma_backend.infill_spans(engine, pieces, budgets, s, cancel)
     t0 = time.perf_counter()
     canvas = _layout(engine, pieces, budgets, s)
@@ -312,7 +326,8 @@ def infill(engine: Engine, prefix: str, suffix: str, settings: DecodeSettings | 
 @torch.inference_mode()
 def token_logprobs(engine: Engine, text: str, max_tokens: int = 2048):
     """(start_char, end_char, logprob) of each existing token, everything visible."""
-    enc = engine.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+    enc = engine.tokenizer(tokenizable(text), add_special_tokens=False,
+                           return_offsets_mapping=True)
     ids, offsets = enc["input_ids"][:max_tokens], enc["offset_mapping"][:max_tokens]
     if not ids:
         return []

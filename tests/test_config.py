@@ -63,6 +63,12 @@ def test_invalid_values_name_the_field(settings, field):
         decode(settings)
 
 
+@pytest.mark.parametrize("settings", [{"threshold": "\ud800"}, {"modelPath": "/m/\ud800"}])
+def test_lone_surrogates_are_a_config_error(settings):
+    with pytest.raises(ConfigError, match="surrogate"):
+        decode(settings)
+
+
 def test_non_object_settings_are_an_error():
     with pytest.raises(ConfigError, match="Expected `object`"):
         decode([1, 2])

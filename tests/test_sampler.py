@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from model import DecodeSettings, infill, infill_spans, load, token_logprobs
-from model.sampler import _denoise, _layout
+from model.sampler import _denoise, _layout, encode, tokenizable
 from tests.conftest import build_tiny_checkpoint
 
 PREFIX = "def area(width, height):\n    result = width * height\n"
@@ -145,3 +145,14 @@ def test_token_logprobs_cover_the_text(engine):
     scores = token_logprobs(engine, text)
     assert scores[0][0] == 0 and scores[-1][1] == len(text)
     assert all(lp <= 0 for _, _, lp in scores)
+
+
+def test_lone_surrogates_are_tokenized_as_replacement_characters(engine):
+    half = "def f():\n    s = '\ud83d'\n    return s\n"  # half of an emoji's pair, split by an edit
+    assert tokenizable(half) == half.replace("\ud83d", "\ufffd")
+    assert len(tokenizable(half)) == len(half)  # offsets into the document still hold
+    assert encode(engine, half) == encode(engine, half.replace("\ud83d", "\ufffd"))
+    r = infill(engine, half, "\n", DecodeSettings(max_tokens=4))
+    assert len(r.token_ids) == 4
+    assert [(a, b) for a, b, _ in token_logprobs(engine, half)] == [
+        (a, b) for a, b, _ in token_logprobs(engine, half.replace("\ud83d", "\ufffd"))]

@@ -55,7 +55,7 @@ def target(value: object) -> Target:
     """Decode a command argument or action ``data``; InvalidParams names the bad field."""
     try:
         return msgspec.convert(value, Target)
-    except msgspec.ValidationError as exc:
+    except (msgspec.ValidationError, UnicodeEncodeError) as exc:  # a lone surrogate in a number
         raise JsonRpcInvalidParams(f"expected {{uri, position}}: {exc}") from None
 
 

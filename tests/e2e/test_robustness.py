@@ -1,16 +1,13 @@
 """Bad input never crashes the server: unknown documents, malformed params, bad settings."""
 
 import asyncio
-import uuid
-from concurrent.futures import Future
 
 import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
-from pygls.protocol.json_rpc import JsonRPCRequestMessage
 from pytest_lsp import LanguageClient
 
-from tests.e2e.session import TIMEOUT, inline_params, open_document
+from tests.e2e.session import TIMEOUT, inline_params, open_document, raw_request
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 TEXT = "def double(x):\n    return x * 2\n"
@@ -22,16 +19,6 @@ async def still_serving(client: LanguageClient) -> None:
     open_document(client, uri, TEXT)
     result = await client.text_document_inline_completion_async(inline_params(uri, 1, 16))
     assert result is not None and result.items
-
-
-async def raw_request(client: LanguageClient, method: str, params) -> object:
-    """Send a request whose params bypass the client's own type checks."""
-    msg_id = str(uuid.uuid4())
-    future: Future = Future()
-    client.protocol._request_futures[msg_id] = future
-    client.protocol._send_data(
-        JsonRPCRequestMessage(id=msg_id, method=method, jsonrpc="2.0", params=params))
-    return await asyncio.wait_for(asyncio.wrap_future(future), TIMEOUT)
 
 
 async def test_unknown_document_gives_null(client: LanguageClient):
@@ -120,3 +107,17 @@ async def test_resolve_with_foreign_data_is_an_error(client: LanguageClient):
     with pytest.raises(JsonRpcInvalidParams, match="uri"):
         await client.code_action_resolve_async(action)
     await still_serving(client)
+
+
+async def test_half_of_a_surrogate_pair_in_a_document_is_no_error(client: LanguageClient):
+    # an edit that splits an emoji leaves a lone UTF-16 surrogate in the text
+    uri = "file:///e2e/half-emoji.py"
+    open_document(client, uri, "def smile(x):\n    s = '\ud83d'\n    return x * 2\n")
+    before = len(client.log_messages)
+    result = await client.text_document_inline_completion_async(inline_params(uri, 2, 16))
+    assert result is not None and result.items
+    assert await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command="infill.fixFunction", arguments=[{"uri": uri, "position": {"line": 2,
+                                                                              "character": 4}}]))
+    errors = [m.message for m in client.log_messages[before:] if m.type == types.MessageType.Error]
+    assert not errors, errors
