@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
+from concurrent.futures import Future
 
 from lsprotocol import types
+from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCRequestMessage
 from pytest_lsp import LanguageClient
 
 STATUS = "infill/status"
@@ -141,3 +144,22 @@ def edits_of(edit: types.WorkspaceEdit, uri: str) -> list[types.TextEdit]:
         return [e for change in edit.document_changes if change.text_document.uri == uri
                 for e in change.edits]
     return list((edit.changes or {}).get(uri, []))
+
+
+def send_raw(client: LanguageClient, method: str, params, request: bool = True) -> Future | None:
+    """Send a request (its future) or notification whose params bypass the client's types."""
+    if not request:
+        client.protocol._send_data(JsonRPCNotification(method=method, jsonrpc="2.0",
+                                                       params=params))
+        return None
+    msg_id = str(uuid.uuid4())
+    future: Future = Future()
+    client.protocol._request_futures[msg_id] = future
+    client.protocol._send_data(
+        JsonRPCRequestMessage(id=msg_id, method=method, jsonrpc="2.0", params=params))
+    return future
+
+
+async def raw_request(client: LanguageClient, method: str, params) -> object:
+    """Send a request whose params bypass the client's own type checks; await its answer."""
+    return await asyncio.wait_for(asyncio.wrap_future(send_raw(client, method, params)), TIMEOUT)
