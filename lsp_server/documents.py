@@ -131,6 +131,12 @@ class DocumentStore:
         self._docs[uri] = self._parsed(replace(doc, version=version), tree)
         return self._docs[uri]
 
+    def preview(self, doc: Document, rng: Range, new_text: str) -> Document:
+        """``doc`` as it would be with ``new_text`` over ``rng``: the same URI and version,
+        reparsed incrementally, not stored."""
+        tree = doc.tree.copy() if doc.tree is not None else None
+        return self._parsed(self._edit(doc, tree, rng, new_text), tree)
+
     def close(self, uri: str) -> None:
         """Forget a closed document."""
         self._docs.pop(uri, None)

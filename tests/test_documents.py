@@ -124,3 +124,12 @@ def test_binary_and_huge_documents_are_kept_but_not_parsed():
     small = store.change(big.uri, 2, [(((1, 0), (20, 0)), "")])
     assert small.text == "x = 1\n" and small.skipped_reason is None
     assert same_as_fresh(small)
+
+
+def test_preview_is_the_edited_document_parsed_and_leaves_the_store_alone():
+    store, doc = opened("import os\nos.pa\n")
+    preview = store.preview(doc, ((1, 3), (1, 5)), "path(")
+    assert (preview.text, preview.version, preview.uri) == ("import os\nos.path(\n", 1, doc.uri)
+    fresh = regions.parse("python", preview.source)
+    assert dump(preview.tree) == dump(fresh)
+    assert store.get(doc.uri) is doc and dump(doc.tree) == dump(regions.parse("python", doc.source))

@@ -15,7 +15,8 @@ async def completion(ls: InfillServer, params: types.CompletionParams
     """One item whose textEdit is the infill (replacing the word typed so far)."""
     if not ls.config.features.completion:
         return None
-    found = await infill_at(ls, params.text_document.uri, params.position, automatic=True)
+    doc = ls.document(params.text_document.uri)
+    found = None if doc is None else await infill_at(ls, doc, params.position, automatic=True)
     if found is None:
         return None
     req, texts = found

@@ -103,3 +103,23 @@ async def test_an_explicit_request_gets_alternatives_and_typing_keeps_them(clien
         text[1:] for text in texts if text.startswith(head)]
     await asyncio.sleep(0.2)
     assert busy_since(client, since) == 0, "typing through ran the model"
+
+
+async def test_a_selected_completion_item_is_continued_and_accepting_it_keeps_the_rest(client):
+    uri = "file:///e2e/selected.py"
+    open_document(client, uri, "import os\n\n\ndef here():\n    return os.pa\n")
+    word = types.Range(start=types.Position(line=4, character=14),
+                       end=types.Position(line=4, character=16))  # "pa", the cursor at its end
+    params = inline_params(uri, 4, 16, automatic=True)
+    params.context.selected_completion_info = types.SelectedCompletionInfo(range=word,
+                                                                           text="path")
+    result = await client.text_document_inline_completion_async(params)
+    [item] = result.items
+    assert item.range == word  # replaces the typed "pa" with the item and what follows it
+    assert item.insert_text.startswith("path") and len(item.insert_text) > len("path")
+    # accepting "path" from the suggest widget: the ghost text is the rest, no model run
+    change_document(client, uri, 2, word, "path")
+    since = await settled(client)
+    assert await suggest(client, uri, 4, 18) == item.insert_text[len("path"):]
+    await asyncio.sleep(0.2)
+    assert busy_since(client, since) == 0, "the continuation was computed after 'path'"
