@@ -92,6 +92,9 @@ def test_settings_mirror_server_config():
 
     declared = package_contributions()["configuration"]["properties"]
     defaults = ServerConfig()
+    # VS Code shows ghost text: the suggest-list item would duplicate it (and be selected first)
+    assert declared["infill.features.completion"]["default"] is False
+    declared["infill.features.completion"]["default"] = defaults.features.completion
     for field in msgspec.structs.fields(ServerConfig):
         if field.name == "features":
             for sub in msgspec.structs.fields(type(defaults.features)):
@@ -342,6 +345,30 @@ def test_bad_server_command_shows_an_error_then_recovers(code_server):
     assert "Infill" in observed["statusError"]
     assert "/nonexistent/bin/infill-lsp" in observed["notifications"], observed
     assert "Infill" in observed["statusRecovered"]
+
+
+SUGGEST_TYPED = "\n\ndef mean(values):\nreturn tot"  # the list offers `total`; Enter is typed
+# before the list can open, and the list cannot take it (acceptSuggestionOnEnter off)
+
+
+@pytest.mark.editor
+@pytest.mark.parametrize("code_server", [{
+    "editor.quickSuggestions": {"other": "on", "comments": "off", "strings": "off"},
+    "editor.acceptSuggestionOnEnter": "off"}], indirect=True)
+def test_ghost_text_continues_the_item_selected_in_the_suggest_list(code_server):
+    """With VS Code's suggest list open on `tot` (`total` selected), the ghost text shows
+    beside it and continues `total`: VS Code sent the selected item, the server completed the
+    line as if it were inserted."""
+    observed = drive(code_server, suggestList=True, typed=SUGGEST_TYPED)
+    assert observed["selected"] == "total"
+    assert observed["listStillOpen"], "the ghost text closed the suggest list"
+    log = server_log(code_server, "continuing the selected completion item")
+    assert "continuing the selected completion item 'total'" in log
+    # Drawn after the typed `tot`: the rest of the item, then the server's continuation of it
+    ghost = observed["ghost"]
+    assert ghost["item"] == "al" and ghost["continuation"].strip(), ghost
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        shutil.copy(OUTPUT / "suggest-list.png", EXTENSION / "screenshots" / "suggest-list.png")
 
 
 NOTEBOOK_TYPED = "import math\n\nradius = 2\narea = math"  # the shipped model suggests here

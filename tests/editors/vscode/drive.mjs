@@ -9,7 +9,9 @@
 // shots (screenshot folder), playwright (folder holding node_modules/playwright-core),
 // timeoutMs (per step), expect ('error': stop at the failed start), settingsPath and
 // recoverWith (settings to write after the failure; the server must then come up);
-// notebook: a new Jupyter notebook instead of `file`, `typed` goes into its cell.
+// notebook: a new Jupyter notebook instead of `file`, `typed` goes into its cell;
+// suggestList: type `typed` with the suggest list popping up (quick suggestions on) and read
+// the ghost text while the list is open.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -265,6 +267,44 @@ async function notebookPath() {
     });
 }
 
+/** Typing opens the suggest list; the ghost text shows beside it, continuing its selected item. */
+async function suggestListPath() {
+    observed.statusReady = await step('server ready', async () => {
+        await serverReady();
+        return statusText();
+    });
+    await step('type at the end of the file', async () => {
+        await editor().locator('.view-lines').click();
+        await page.keyboard.press('Control+End');
+        await page.keyboard.type(opts.typed, { delay: 25 });
+    });
+    const list = page.locator('.suggest-widget.visible');
+    observed.selected = await step('the suggest list is open', async () => {
+        await list.waitFor();
+        return (await list.locator('.monaco-list-row.focused .label-name').first().innerText()).trim();
+    });
+    observed.ghost = await step('ghost text beside the open list', async () => {
+        await editor().locator('.ghost-text-decoration, .ghost-text').first().waitFor();
+        // VS Code draws the rest of the selected item as ghost text, then the server's
+        // continuation of it in the "preview" style; wait until both have settled.
+        const read = () => editor().evaluate((root) => [...root.querySelectorAll(
+            '.ghost-text-decoration, .ghost-text-decoration-preview')]
+            .map((el) => [el.classList.contains('ghost-text-decoration-preview'), domText(el.textContent)]));
+        let previous = null;
+        for (;;) {
+            const current = JSON.stringify(await read());
+            if (current === previous && current.includes('true')) break;
+            previous = current;
+            await page.waitForTimeout(300);
+        }
+        observed.listStillOpen = await list.isVisible();
+        const parts = JSON.parse(previous);
+        return { item: parts.filter(([p]) => !p).map(([, t]) => t).join(''),
+            continuation: parts.filter(([p]) => p).map(([, t]) => t).join('') };
+    });
+    await page.screenshot({ path: path.join(opts.shots, 'suggest-list.png') });
+}
+
 try {
     await step('open workbench', async () => {
         await page.goto(opts.url);
@@ -290,6 +330,8 @@ try {
         if (opts.recoverWith) await recover();
     } else if (opts.notebook) {
         await notebookPath();
+    } else if (opts.suggestList) {
+        await suggestListPath();
     } else {
         await happyPath();
     }
