@@ -26,15 +26,20 @@ class Shown:
 
 
 class LastSuggestions:
-    """The remembered suggestions of each open document."""
+    """The remembered suggestions of the ``max_documents`` documents that got one last (each
+    holds a copy of its document's text)."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_documents: int = 8) -> None:
+        self.max_documents = max_documents
         self._by_uri: dict[str, Shown] = {}
 
     def remember(self, doc: Document, offset: int, texts: list[str],
                  config: ServerConfig) -> None:
         """Keep ``texts``, computed for insertion at ``offset`` of ``doc``."""
+        self._by_uri.pop(doc.uri, None)  # re-inserted last: the most recent
         self._by_uri[doc.uri] = Shown(doc.text[:offset], doc.text[offset:], tuple(texts), config)
+        while len(self._by_uri) > self.max_documents:
+            del self._by_uri[next(iter(self._by_uri))]
 
     def rest(self, doc: Document, offset: int, config: ServerConfig) -> list[str]:
         """What is left of each remembered suggestion that ``doc`` has a head of typed at the

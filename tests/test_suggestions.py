@@ -98,3 +98,13 @@ def test_other_settings_or_a_closed_document_are_a_miss(store, shown):
     assert rest_at(shown, doc, 1, 5, msgspec.structs.replace(CONFIG, threshold=0.9)) == []
     shown.forget(URI)
     assert rest_at(shown, doc, 1, 5) == []
+
+
+def test_only_the_documents_that_got_one_last_are_remembered():
+    store, last = DocumentStore(), LastSuggestions(max_documents=2)
+    docs = [store.open(f"file:///w/{name}.py", "python", 1, TEXT) for name in "abc"]
+    offset = docs[0].offset_at(*CURSOR)
+    for doc in (docs[0], docs[1], docs[0], docs[2]):  # `a` again: `b` is now the oldest
+        last.remember(doc, offset, [SUGGESTION], CONFIG)
+    typed = [store.change(doc.uri, 2, [((CURSOR, CURSOR), "s")]) for doc in docs]
+    assert [bool(last.rest(doc, offset + 1, CONFIG)) for doc in typed] == [True, False, True]
