@@ -214,6 +214,7 @@ class FixRequest:
     last_row: int
     flagged: tuple[int, ...]  # empty: the model picks the least likely lines
     candidates: tuple[int, ...]  # body rows with content (what the model may pick)
+    around: tuple[str, str] = ("", "")  # text the model sees around the document (cells)
 
 
 def function_rows(doc: Document, line: int, character: int) -> tuple[int, int, int] | None:
@@ -244,8 +245,10 @@ def _line_block(doc: Document, offset: int) -> tuple[int, int, int]:
 
 
 def fix_request(doc: Document, line: int, character: int,
-                diagnostic_rows: list[int] | None = None) -> FixRequest | None:
-    """What "Fix this function" would mask: diagnostics, else syntax errors, else the model."""
+                diagnostic_rows: list[int] | None = None,
+                around: tuple[str, str] = ("", "")) -> FixRequest | None:
+    """What "Fix this function" would mask: diagnostics, else syntax errors, else the model;
+    ``around`` as for ``inline_request``."""
     rows = function_rows(doc, line, character)
     if rows is None:
         return None
@@ -258,7 +261,7 @@ def fix_request(doc: Document, line: int, character: int,
     candidates = [r for r in range(max(body, first + 1), last + 1) if doc.line_text(r).strip()]
     if not candidates:
         candidates = [r for r in inside if doc.line_text(r).strip()]
-    return FixRequest(doc, first, last, tuple(flagged), tuple(candidates))
+    return FixRequest(doc, first, last, tuple(flagged), tuple(candidates), around)
 
 
 def least_likely_rows(text: str, first_row: int, candidates: tuple[int, ...],
@@ -319,7 +322,7 @@ def run_fix(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel
     holes = [_hole(doc, g) for g in groups]
     bounds = [0, *(edge for hole in holes for edge in hole), len(doc.text)]
     pieces = [doc.text[bounds[i] : bounds[i + 1]] for i in range(0, len(bounds), 2)]
-    pieces[0], pieces[-1] = _context(cfg, pieces[0], pieces[-1])
+    pieces[0], pieces[-1] = _context(cfg, req.around[0] + pieces[0], pieces[-1] + req.around[1])
     budgets = [_budget(engine, doc.text[a:b], cfg) for a, b in holes]
     single = all(first == last for first, last in groups)
     settings = decode_settings(cfg, max(budgets), single, allow_empty=True)
@@ -378,10 +381,13 @@ class DocstringRequest:
     opening: str  # template text before the hole, indentation included
     closing: str  # template text after the hole, final newline included
     marks: str  # characters to strip from the model's text (quotes, comment leaders)
+    around: tuple[str, str] = ("", "")  # text the model sees around the document (cells)
 
 
-def docstring_request(doc: Document, line: int, character: int) -> DocstringRequest | None:
-    """The docstring slot of the innermost function/class around a position, if it has none."""
+def docstring_request(doc: Document, line: int, character: int,
+                      around: tuple[str, str] = ("", "")) -> DocstringRequest | None:
+    """The docstring slot of the innermost function/class around a position, if it has none;
+    ``around`` as for ``inline_request``."""
     if doc.tree is None or doc.language not in regions.LANGUAGES:
         return None
     offset = doc.offset_at(line, character)
@@ -400,7 +406,7 @@ def docstring_request(doc: Document, line: int, character: int) -> DocstringRequ
         "///": (f"{indent}/// ", "\n"),
     }.get(style, (f"{indent}{style}", f"{style}\n"))
     return DocstringRequest(doc, doc.char_at_byte(slot.insert_byte), opening, closing,
-                            marks=style + " *")
+                            marks=style + " *", around=around)
 
 
 def run_docstring(engine, req: DocstringRequest, cfg: ServerConfig, cancel: Cancel
@@ -412,7 +418,8 @@ def run_docstring(engine, req: DocstringRequest, cfg: ServerConfig, cancel: Canc
     """
     from model import infill_spans
 
-    before, after = _context(cfg, req.doc.text[: req.insert], req.doc.text[req.insert :])
+    before, after = _context(cfg, req.around[0] + req.doc.text[: req.insert],
+                             req.doc.text[req.insert :] + req.around[1])
     indent = req.opening[: len(req.opening) - len(req.opening.lstrip())]
     settings = decode_settings(cfg, cfg.line_tokens, single_line=True, allow_empty=False)
     result = infill_spans(engine, [before + indent, "\n" + after],

@@ -2,8 +2,8 @@
 
 With ``notebookDocumentSync`` the client sends a notebook's cells as text documents inside
 ``notebookDocument/*`` notifications; pygls keeps the notebook's cell order, the
-``DocumentStore`` keeps each cell's text. A completion in a cell then sees the code cells
-before and after it, as if the notebook were one file (a blank line between cells).
+``DocumentStore`` keeps each cell's text. A completion, fix or docstring in a cell then sees
+the code cells before and after it, as if the notebook were one file (a blank line between cells).
 """
 
 from __future__ import annotations

@@ -267,6 +267,30 @@ def test_run_fix_tries_again_and_offers_no_fix_that_leaves_the_function_broken(m
     assert apply(open_doc(text), unchecked).split("\n")[4] == "    y = (x +"  # as it came
 
 
+def test_fix_and_docstring_see_the_text_around_the_document(monkeypatch, engine):
+    """A notebook cell's other code cells are the context of its fix and docstring too."""
+    around = ("import math\n\n", "\n\nprint(f(2))")
+    calls = []
+
+    def fake(engine, pieces, budgets, settings, cancel=None):
+        from types import SimpleNamespace
+
+        calls.append(pieces)
+        return SimpleNamespace(texts=["y = x + 1"] * len(budgets), cancelled=False,
+                               forward_passes=1, elapsed_ms=1.0)
+
+    import model
+
+    monkeypatch.setattr(model, "infill_spans", fake)
+    text = "def f(x):\n    y = x +\n    return y\n"
+    fix = actions.fix_request(open_doc(text), 1, 4, diagnostic_rows=[1], around=around)
+    assert actions.run_fix(engine, fix, UNCHECKED, NEVER)
+    slot = actions.docstring_request(open_doc(text), 1, 4, around=around)
+    actions.run_docstring(engine, slot, UNCHECKED, NEVER)
+    for pieces in calls:
+        assert pieces[0].startswith(around[0] + "def f(x):") and pieces[-1].endswith(around[1])
+
+
 def test_run_fix_honours_cancel(engine):
     req = actions.fix_request(open_doc(SAMPLE), 16, 4, diagnostic_rows=[16])
     assert actions.run_fix(engine, req, CFG, lambda: True) is None

@@ -12,7 +12,7 @@ import msgspec
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
-from lsp_server import actions
+from lsp_server import actions, notebooks
 from lsp_server.documents import Document
 from lsp_server.edits import workspace_edit
 from lsp_server.server import InfillServer, server
@@ -124,12 +124,13 @@ async def compute_edit(ls: InfillServer, name: str, doc: Document,
     """Run one action on the worker: the versioned WorkspaceEdit of its changed lines, or None."""
     cfg = ls.config
     job = None
+    around = notebooks.cell_context(ls.workspace, ls.documents, doc.uri)
     if name == FIX and cfg.features.fix_function:
-        fix = actions.fix_request(doc, where.line, where.character, where.lines)
+        fix = actions.fix_request(doc, where.line, where.character, where.lines, around)
         if fix is not None:
             job = lambda engine, cancel: actions.run_fix(engine, fix, cfg, cancel)  # noqa: E731
     elif name == DOCSTRING and cfg.features.docstring:
-        slot = actions.docstring_request(doc, where.line, where.character)
+        slot = actions.docstring_request(doc, where.line, where.character, around)
         if slot is not None:
             job = lambda engine, cancel: actions.run_docstring(engine, slot, cfg, cancel)  # noqa: E731
     edits = await ls.compute(doc, job) if job is not None else None

@@ -69,6 +69,18 @@ async def test_a_cell_gets_completions_and_follows_its_edits(client):
     # A position past the old text would have been clamped to line 1.
 
 
+async def test_a_cell_gets_its_docstring_with_the_other_cells_as_context(client):
+    first = CELLS[0][0]  # `def area(r)` on its line 3
+    edit = await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command="infill.insertDocstring",
+        arguments=[{"uri": first, "position": {"line": 4, "character": 4}}]))
+    [change] = edit["documentChanges"]
+    assert change["textDocument"]["uri"] == first
+    [text_edit] = change["edits"]
+    assert text_edit["range"]["start"] == {"line": 4, "character": 0}
+    assert text_edit["newText"].startswith('    """')
+
+
 async def test_closing_the_notebook_forgets_its_cells(client):
     client.notebook_document_did_close(types.DidCloseNotebookDocumentParams(
         notebook_document=types.NotebookDocumentIdentifier(uri=NOTEBOOK),
