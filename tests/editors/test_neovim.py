@@ -515,6 +515,22 @@ def test_infill_toggle_turns_ghost_text_off_and_on(editor: Editor) -> None:
     assert restored["lines"] == before["lines"]
 
 
+def test_no_ghost_text_while_the_completion_menu_is_open(editor: Editor) -> None:
+    editor.call("wait_ready", WAIT_MS)
+    before = _goto(editor, _line_of(editor.call("snapshot")["lines"], "    return total"))
+    editor.keys("A / ")
+    typed = editor.call("wait_ghost", WAIT_MS)
+    editor.keys("<C-n>")  # keyword completion: the menu opens, its first word inserted
+    menu = editor.call("idle", 2000)
+    assert menu["pum"] and menu["lines"] != typed["lines"]
+    assert not menu["extmarks"] and not menu.get("ghost"), "ghost text under the menu"
+    editor.keys("<C-e>")  # the menu closes, the text as typed: asked again
+    shown = editor.call("wait_ghost", WAIT_MS)
+    assert not shown["pum"] and shown["lines"] == typed["lines"]
+    editor.keys("<Esc>u")
+    assert editor.call("wait_no_ghost", WAIT_MS)["lines"] == before["lines"]
+
+
 def test_suggest_key_gets_alternatives_and_next_cycles_through_them(editor: Editor) -> None:
     editor.call("wait_ready", WAIT_MS)
     before = _goto(editor, _line_of(editor.call("snapshot")["lines"], "    return total"))

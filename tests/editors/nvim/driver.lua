@@ -39,6 +39,7 @@ local function snapshot()
     lines = api.nvim_buf_get_lines(0, 0, -1, false),
     cursor = { cursor[1] - 1, cursor[2] },
     mode = api.nvim_get_mode().mode,
+    pum = vim.fn.pumvisible() == 1,
     tick = api.nvim_buf_get_changedtick(0),
     status = require('infill').status(),
   }

@@ -2,7 +2,9 @@
 ---
 --- One answer is live at a time, in the current buffer: asked for after a debounce in insert
 --- mode, the request in flight cancelled when the user types, drawn by `infill.ghost`, kept while
---- the user types what it suggests, accepted with `accept()`, dropped on InsertLeave.
+--- the user types what it suggests, accepted with `accept()`, dropped on InsertLeave. None is
+--- shown while the completion menu is open (it would be drawn under the menu, and `<Tab>` may
+--- belong to the menu); it is asked for again when the menu closes.
 local config = require('infill.config')
 local ghost = require('infill.ghost')
 local api = vim.api
@@ -144,6 +146,7 @@ local function on_result(buf, client, id_ref)
       or api.nvim_buf_get_changedtick(buf) ~= tick
       or not vim.deep_equal(now, cursor)
       or not vim.startswith(api.nvim_get_mode().mode, 'i')
+      or vim.fn.pumvisible() == 1
       or type(result) ~= 'table'
     then
       return
@@ -191,7 +194,7 @@ function M.schedule()
     config.options.inline.debounce_ms,
     0,
     vim.schedule_wrap(function()
-      if vim.startswith(api.nvim_get_mode().mode, 'i') then
+      if vim.startswith(api.nvim_get_mode().mode, 'i') and vim.fn.pumvisible() == 0 then
         M.request('automatic')
       end
     end)
@@ -282,7 +285,8 @@ function M.attach(group)
   au('InsertEnter', M.schedule)
   au('TextChangedI', on_text_changed)
   au('CursorMovedI', on_cursor_moved)
-  au({ 'InsertLeave', 'BufLeave' }, M.stop)
+  au({ 'InsertLeave', 'BufLeave', 'CompleteChanged' }, M.stop)
+  au('CompleteDone', M.schedule)
   au('ColorScheme', function()
     api.nvim_set_hl(0, 'InfillGhostText', { link = 'Comment', default = true })
   end)
