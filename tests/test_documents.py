@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,56 @@ def test_preview_is_the_edited_document_parsed_and_leaves_the_store_alone():
     fresh = regions.parse("python", preview.source)
     assert dump(preview.tree) == dump(fresh)
     assert store.get(doc.uri) is doc and dump(doc.tree) == dump(regions.parse("python", doc.source))
+
+
+def utf16_splice(text: str, rng, new_text: str) -> str:
+    """What an editor's buffer holds after an LSP edit, worked out in UTF-16 code units: lines
+    end at \\n, \\r\\n or \\r; a character past the line's end is its end; a position inside a
+    surrogate pair is the pair's start."""
+    units = text.encode("utf-16-le", "surrogatepass")
+    unit = [units[i : i + 2] for i in range(0, len(units), 2)]
+    starts, ends, i = [0], [], 0
+    while i < len(unit):
+        if unit[i] in ("\r".encode("utf-16-le"), "\n".encode("utf-16-le")):
+            ends.append(i)
+            i += 2 if unit[i : i + 2] == ["\r".encode("utf-16-le"), "\n".encode("utf-16-le")] else 1
+            starts.append(i)
+        else:
+            i += 1
+    ends.append(len(unit))
+
+    def index(line: int, character: int) -> int:
+        if line >= len(starts):
+            return len(unit)
+        at = starts[line] + min(character, ends[line] - starts[line])
+        low_surrogate = at < len(unit) and 0xDC00 <= int.from_bytes(unit[at], "little") <= 0xDFFF
+        return at - 1 if low_surrogate and at > starts[line] else at
+
+    start = index(*rng[0])
+    end = max(index(*rng[1]), start)
+    new = units[: 2 * start] + new_text.encode("utf-16-le", "surrogatepass") + units[2 * end :]
+    return new.decode("utf-16-le", "surrogatepass")
+
+
+@pytest.mark.parametrize("lang", ["python", "javascript"])
+@pytest.mark.parametrize("seed", range(4))
+def test_random_edits_keep_the_text_an_editor_has_and_a_fresh_tree(lang, seed):
+    """Random incremental edits (CRLF, lone CR, emoji, accents, ranges past line ends): the text
+    is the editor's, and the incrementally reparsed tree is the one a fresh parse gives."""
+    rng = random.Random(seed)
+    pieces = ["x", " = ", "(", ")", "\n", "\r\n", "\r", "    ", "😀", "é", "if a:\n", "'", "#",
+              "return 1", "{", "}", ";", "def f():\n    pass\n", "function g() {}\n", ""]
+    text = (FIXTURES / SAMPLES[lang]).read_text()
+    store, doc = opened(text, lang)
+    for version in range(2, 62):
+        changes = []
+        for _ in range(rng.randint(1, 3)):
+            lines = max(1, text.count("\n") + 1)
+            a = (rng.randrange(lines + 1), rng.randrange(0, 40))
+            b = (a[0] + rng.choice([0, 0, 1, 2]), rng.randrange(0, 40))
+            new_text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 3)))
+            changes.append(((a, b), new_text))
+            text = utf16_splice(text, (a, b), new_text)
+        doc = store.change(doc.uri, version, changes)
+        assert doc.text == text, (version, changes)
+        assert same_as_fresh(doc), (version, changes)
