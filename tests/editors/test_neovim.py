@@ -531,6 +531,19 @@ def test_no_ghost_text_while_the_completion_menu_is_open(editor: Editor) -> None
     assert editor.call("wait_no_ghost", WAIT_MS)["lines"] == before["lines"]
 
 
+def test_infill_restart_starts_a_new_server_that_serves_the_buffer(editor: Editor) -> None:
+    first = editor.call("wait_ready", WAIT_MS)
+    editor.keys(":InfillRestart<CR>")
+    restarted = editor.call("wait_restarted", first["client_id"], WAIT_MS)
+    assert restarted["client_id"] != first["client_id"]
+    assert restarted["status"] == "infill: ready"
+    before = _goto(editor, _line_of(restarted["lines"], "    return total"))
+    editor.keys("A / ")
+    assert editor.call("wait_ghost", WAIT_MS)["client_id"] == restarted["client_id"]
+    editor.keys("<Esc>u")
+    assert editor.call("wait_no_ghost", WAIT_MS)["lines"] == before["lines"]
+
+
 def test_suggest_key_gets_alternatives_and_next_cycles_through_them(editor: Editor) -> None:
     editor.call("wait_ready", WAIT_MS)
     before = _goto(editor, _line_of(editor.call("snapshot")["lines"], "    return total"))

@@ -42,6 +42,7 @@ local function snapshot()
     pum = vim.fn.pumvisible() == 1,
     tick = api.nvim_buf_get_changedtick(0),
     status = require('infill').status(),
+    client_id = (infill_client() or {}).id,
   }
 end
 
@@ -79,6 +80,16 @@ function T.wait_ready(ms)
   s.inline_provider = c.server_capabilities.inlineCompletionProvider ~= nil
   s.commands = vim.tbl_get(c.server_capabilities, 'executeCommandProvider', 'commands') or {}
   return s
+end
+
+--- A client other than `old_id` serves the buffer, and its server says it is ready.
+function T.wait_restarted(old_id, ms)
+  wait(ms, 'a new infill client, ready', function()
+    local c = infill_client()
+    local s = c and c.id ~= old_id and require('infill.status').reported(c.id)
+    return s and s.state == 'ready' or false
+  end)
+  return snapshot()
 end
 
 --- Ghost text is drawn: the extmark in infill's namespace and the suggestion behind it.

@@ -118,6 +118,7 @@ local function create_commands()
   cmd('InfillToggle', function()
     vim.notify('infill: inline suggestions ' .. (M.toggle() and 'on' or 'off'))
   end, { desc = 'infill: turn inline suggestions off or on' })
+  cmd('InfillRestart', M.restart, { desc = 'infill: restart the server' })
   cmd('InfillStatus', function()
     local text = status.text()
     vim.notify(text ~= '' and text or 'infill: no client', vim.log.levels.INFO)
@@ -170,6 +171,34 @@ end
 ---@return boolean
 function M.accept_line()
   return inline.accept_part('line')
+end
+
+--- Stop the server and start a new one for the buffers it serves (`:InfillRestart`): after a
+--- crash, or to read a changed `cmd`. A server that has not exited after 3 s is killed.
+function M.restart()
+  local old = vim.lsp.get_clients({ name = status.CLIENT_NAME })
+  inline.stop()
+  vim.lsp.enable(status.CLIENT_NAME, false) -- stops them
+  local deadline = vim.uv.now() + 3000
+  local timer = assert(vim.uv.new_timer())
+  timer:start(
+    20,
+    20,
+    vim.schedule_wrap(function()
+      local running = vim.tbl_filter(function(c)
+        return not c:is_stopped()
+      end, old)
+      if #running > 0 and vim.uv.now() < deadline then
+        return
+      end
+      timer:stop()
+      timer:close()
+      for _, client in ipairs(running) do
+        client:stop(true)
+      end
+      vim.lsp.enable(status.CLIENT_NAME) -- a new client for every buffer it applies to
+    end)
+  )
 end
 
 --- Hide the shown suggestion.
