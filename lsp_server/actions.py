@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 Cancel = Callable[[], bool]
 CHARS_PER_TOKEN = 6  # generous: context is cut by characters before the sampler cuts by tokens
 _WORD_BEFORE = re.compile(r"\w+$")
+LARGE_SPAN = 8 * regions.CHECK_SPAN_BYTES  # chars: checked incrementally, tree-sitter only
 
 
 def decode_settings(cfg: ServerConfig, max_tokens: int, single_line: bool, allow_empty: bool):
@@ -134,10 +135,14 @@ def syntax_check(req: InlineRequest) -> SyntaxCheck:
 def _check(doc: Document, first: int, last: int) -> tuple[SyntaxCheck, int, int]:
     """The check of edits from ``first`` to ``last`` (an insertion at ``first`` when equal),
     and the char span it scores rewrites of: the statements around them in Python, just
-    ``first``..``last`` of the whole document (reparsed incrementally) for other grammars."""
+    ``first``..``last`` of the whole document (reparsed incrementally) for other grammars, and
+    for a Python statement with no block to narrow it to that is still over ``LARGE_SPAN``
+    (a huge literal: parsing it whole per candidate took seconds)."""
     if doc.tree is not None and doc.language != "python":
         return DocumentCheck(doc, first, last), first, last
     start, end, nested = _statement_span(doc, first, last)
+    if doc.tree is not None and end - start > LARGE_SPAN:
+        return DocumentCheck(doc, first, last), first, last
     return SyntaxCheck(doc.language, doc.text[start:first], doc.text[first:end], nested), start, end
 
 
@@ -152,7 +157,8 @@ def _statement_span(doc: Document, first: int, last: int) -> tuple[int, int, boo
 
 def clean_inline(req: InlineRequest, raw: str) -> str | None:
     """Trim the model's text so nothing already after the cursor is inserted twice; None when
-    nothing new is left, or when it would copy the line just above or below."""
+    nothing new is left, when it would copy the line just above or below, or when it holds a
+    U+FFFD the file has none of (bytes of a character the model did not finish)."""
     following = req.doc.text[req.offset :]
     rest_of_line, _, after = following.partition("\n")
     if req.plan.single_line:
@@ -162,6 +168,8 @@ def clean_inline(req: InlineRequest, raw: str) -> str | None:
         text = _drop_repeated_lines(raw.rstrip(), after.split("\n"))
         if rest_of_line.strip():  # a block typed mid-line: never repeat the line's tail
             text = text[: len(text) - _overlap(text, rest_of_line.rstrip())]
+    if "\ufffd" in text and "\ufffd" not in req.prefix + req.suffix:
+        return None  # half of a character: the model's bytes did not decode
     return text if text.strip() and not _copies_a_neighbour(req, text) else None
 
 

@@ -8,6 +8,7 @@ from lsp_server import actions
 from lsp_server.config import ServerConfig
 from lsp_server.documents import DocumentStore
 from lsp_server.edits import apply
+from lsp_server.syntax_check import DocumentCheck
 
 SAMPLE = (Path(__file__).parent / "fixtures" / "python" / "sample.py").read_text()
 CFG = ServerConfig()
@@ -96,6 +97,14 @@ def test_clean_inline_never_copies_the_line_above_or_below(text, row, col, raw, 
     assert actions.clean_inline(req, raw) == expected
 
 
+def test_clean_inline_offers_no_half_written_character():
+    req = actions.inline_request(open_doc("faces = ['😀', \n"), 0, 14, CFG)
+    assert actions.clean_inline(req, "'\ufffd\ufffd']") is None
+    assert actions.clean_inline(req, "'😃']") == "'😃']"
+    kept = actions.inline_request(open_doc("bad = '\ufffd'\nx = \n"), 1, 4, CFG)
+    assert actions.clean_inline(kept, "'\ufffd'") == "'\ufffd'"  # the file has them itself
+
+
 def test_completion_edit_covers_the_word_before_the_cursor():
     text = "value = compu\n"
     req = actions.inline_request(open_doc(text), 0, 13, CFG)
@@ -119,6 +128,18 @@ def test_inline_syntax_check_covers_the_function_not_the_broken_rest_of_the_file
     assert check.before == "def f(x):\n    " and check.after == "\n    return x"
     assert check.base_errors == 0
     assert check.added_errors("y = (") > 0 and check.added_errors("y = x") == 0
+
+
+def test_a_huge_python_statement_is_checked_incrementally_over_the_document():
+    """A literal of 60,000 items has no block to narrow the check to: parsing it whole for every
+    candidate took seconds, so it is checked by tree-sitter's incremental reparse instead."""
+    text = "import os\n\nDATA = [" + "1, " * 60_000 + "]\n"
+    doc = open_doc(text)
+    cursor = text.index("1, ") + 3 * 30_000
+    req = actions.inline_request(doc, *doc.position_at(cursor), CFG)
+    check = actions.syntax_check(req)
+    assert isinstance(check, DocumentCheck) and check.base_errors == 0
+    assert check.added_errors("7, ") == 0 and check.added_errors("(7, ") > 0
 
 
 def scripted(monkeypatch, name: str, field: str, outputs: list) -> list:
