@@ -42,8 +42,7 @@ async def infill_at(ls: InfillServer, doc: Document, position: types.Position,
     return req, texts
 
 
-def selected_item(doc: Document, params: types.InlineCompletionParams
-                  ) -> types.SelectedCompletionInfo | None:
+def selected_item(params: types.InlineCompletionParams) -> types.SelectedCompletionInfo | None:
     """The completion item selected in the editor's suggest widget, when it replaces a range
     of the cursor's line around the cursor (else it is ignored)."""
     info = params.context.selected_completion_info
@@ -72,7 +71,7 @@ async def inline_completion(ls: InfillServer, params: types.InlineCompletionPara
     if doc is None:
         return None
     automatic = params.context.trigger_kind == types.InlineCompletionTriggerKind.Automatic
-    position, item = params.position, selected_item(doc, params)
+    position, item = params.position, selected_item(params)
     if item is not None:
         log.debug("continuing the selected completion item %r", item.text)
         start = item.range.start
