@@ -96,13 +96,17 @@ local function on_attach(group, opts)
       map_keys(ev.buf, opts.keymaps)
     end,
   })
+  -- A buffer detaches on `:e!` too; only a client that stopped loses its status.
   api.nvim_create_autocmd('LspDetach', {
     group = group,
     callback = function(ev)
-      local client = vim.lsp.get_client_by_id(ev.data.client_id)
-      if client and client.name == status.CLIENT_NAME then
-        status.forget(client.id)
-      end
+      local id = ev.data.client_id
+      vim.schedule(function()
+        local client = vim.lsp.get_client_by_id(id)
+        if not client or client:is_stopped() then
+          status.forget(id)
+        end
+      end)
     end,
   })
 end
