@@ -107,6 +107,18 @@ async function waitUntil(read, done, timeout) {
     }
 }
 
+/** Poll `read` until two reads in a row agree and `done(value)` holds (a half-rendered
+ * suggestion is never recorded); returns the value. */
+async function waitSettled(read, done, timeout) {
+    let previous = null;
+    return waitUntil(async () => {
+        const current = JSON.stringify(await read());
+        const settled = current === previous;
+        previous = current;
+        return { settled, value: JSON.parse(current) };
+    }, ({ settled, value }) => settled && done(value), timeout).then(({ value }) => value);
+}
+
 async function save() {
     await page.keyboard.press('Control+S');
     await page.locator('.tab.active.dirty').waitFor({ state: 'detached' });
@@ -178,14 +190,7 @@ async function happyPath() {
     });
     observed.ghost = await step('ghost text appears', async () => {
         await waitForGhost(editor());
-        // Wait until two reads agree, so a half-rendered suggestion is not recorded.
-        let previous = null;
-        for (;;) {
-            const current = JSON.stringify(await readGhost());
-            if (current === previous) return JSON.parse(current);
-            previous = current;
-            await page.waitForTimeout(300);
-        }
+        return waitSettled(readGhost, () => true, STEP / 3);
     });
     await page.screenshot({ path: path.join(opts.shots, 'ghost.png') });
     observed.cycled = await step('Alt+] shows another suggestion, Alt+[ the first again', async () => {
@@ -290,15 +295,8 @@ async function suggestListPath() {
         const read = () => editor().evaluate((root) => [...root.querySelectorAll(
             '.ghost-text-decoration, .ghost-text-decoration-preview')]
             .map((el) => [el.classList.contains('ghost-text-decoration-preview'), domText(el.textContent)]));
-        let previous = null;
-        for (;;) {
-            const current = JSON.stringify(await read());
-            if (current === previous && current.includes('true')) break;
-            previous = current;
-            await page.waitForTimeout(300);
-        }
+        const parts = await waitSettled(read, (p) => p.some(([preview]) => preview), STEP / 3);
         observed.listStillOpen = await list.isVisible();
-        const parts = JSON.parse(previous);
         return { item: parts.filter(([p]) => !p).map(([, t]) => t).join(''),
             continuation: parts.filter(([p]) => p).map(([, t]) => t).join('') };
     });
