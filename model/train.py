@@ -4,7 +4,7 @@
         [--tokenizer DIR | --vocab 8192]
         [--preset small] [--seq-len 512] [--batch 128] [--lr 1e-3] [--steps N] [--minutes M]
         [--resume DIR | --init CKPT] [--device cuda|cpu] [--workers 8] [--mix kind=w,...]
-        [--seed 0] [--compile]
+        [--seed 0] [--compile] [--fit-schedule] [--save-minutes S]
 
 DIR ends up as an engine checkpoint (``model.checkpoint.load(DIR)``), plus ``resume/`` (fp32
 weights, Adam moments and counters as ``train_state.{safetensors,json}``, kept out of the
@@ -13,7 +13,9 @@ corpus, reused on resume). ``--steps`` is the schedule's length; ``--minutes`` /
 only end this invocation early so that a later ``--resume`` continues at the same point of the
 schedule. ``--init CKPT`` fine-tunes an engine checkpoint (its config, weights and tokenizer)
 with a fresh optimizer and schedule. ``--prepare`` builds ``data/`` and exits (e.g. on a CPU
-machine before the GPU run).
+machine before the GPU run). ``--fit-schedule`` (with ``--minutes``) times the first steps and
+sets ``--steps`` so that the cosine ends when the minutes do; ``--save-minutes`` writes the
+checkpoint (not the resume state) that often, so a lost machine loses little.
 """
 
 from __future__ import annotations
@@ -76,6 +78,11 @@ class TrainArgs:
     val_files: int = 200
     val_per_kind: int = 32
     prepare: bool = False  # build data/ and exit
+    fit_schedule: bool = False  # with --minutes: --steps = what fits in them, timed
+    save_minutes: float | None = None  # also write the checkpoint this often
+
+
+FIT_STEPS = (20, 120)  # --fit-schedule times the steps between these (after compiling)
 
 
 # ---------------------------------------------------------------- data
@@ -332,17 +339,43 @@ def make_loader(table: FileTable, args: TrainArgs, maker: dict, seed: list[int],
     )
 
 
-def train_loop(args, net, opt, loader, val, state, device, ctx, log_path) -> dict:
-    """Steps until ``args.steps``, ``args.run_steps`` or ``args.minutes``; returns the counters."""
+def fitted_steps(step: int, seconds_per_step: float, left_s: float) -> int:
+    """The schedule length that ends ``left_s`` from now at ``seconds_per_step``."""
+    return step + max(1, int(0.98 * left_s / seconds_per_step))
+
+
+def train_loop(args, net, opt, loader, val, state, device, ctx, log_path, save=None) -> dict:
+    """Steps until ``args.steps``, ``args.run_steps`` or ``args.minutes``; returns the counters.
+
+    ``save()`` writes the checkpoint; it is called every ``args.save_minutes``.
+    """
     model = torch.compile(net) if args.compile else net
     step, tokens, per_step = state["step"], state["tokens"], args.batch * args.seq_len
+    first = step
     last = args.steps if args.run_steps is None else min(args.steps, step + args.run_steps)
-    t_start = t_log = time.perf_counter()
+    t_start = t_log = t_save = time.perf_counter()
     wait, loss_sum, n = 0.0, torch.zeros((), device=device), 0
     batches = iter(loader)
+    fit_from = None
     while step < last:
-        if args.minutes is not None and time.perf_counter() - t_start > args.minutes * 60:
+        now = time.perf_counter()
+        if args.minutes is not None and now - t_start > args.minutes * 60:
             break
+        if args.fit_schedule and args.minutes is not None and step - first in FIT_STEPS:
+            loss_sum.item()  # wait for the device
+            if step - first == FIT_STEPS[0]:
+                fit_from = time.perf_counter()
+            elif fit_from is not None:
+                per = (time.perf_counter() - fit_from) / (FIT_STEPS[1] - FIT_STEPS[0])
+                left = args.minutes * 60 - (time.perf_counter() - t_start)
+                args.steps = last = fitted_steps(step, per, left)
+                log(dict(event="fit", step=step, steps=args.steps, step_s=per), log_path)
+        if save is not None and args.save_minutes is not None and (
+            now - t_save >= args.save_minutes * 60 and step > first
+        ):
+            save()
+            log(dict(event="checkpoint", step=step), log_path)
+            t_save = time.perf_counter()
         for group in opt.param_groups:
             group["lr"] = lr_at(step, args)
         t_wait = time.perf_counter()
@@ -388,8 +421,11 @@ def main(args: TrainArgs) -> Denoiser | None:
     start = dict(event="start", params=params, device=str(device), producer_ex_s=rate)
     start["val"] = evaluate(net, val, device, ctx)  # where this invocation starts from
     log({**start, "step": state["step"], "args": dataclasses.asdict(args)}, log_path)
-    counters = train_loop(args, net, opt, loader, val, state, device, ctx, log_path)
-    save_checkpoint(net, data_dir, out, dtype=torch.float16)
+    def save() -> None:
+        save_checkpoint(net, data_dir, out, dtype=torch.float16)
+
+    counters = train_loop(args, net, opt, loader, val, state, device, ctx, log_path, save)
+    save()
     meta = dict(seed=args.seed, data_dir=str(data_dir.resolve()), args=dataclasses.asdict(args))
     save_state(out, net, opt, {**counters, **meta})
     log(dict(event="saved", out=str(out), **counters), log_path)
@@ -425,7 +461,7 @@ def parse_args(argv: list[str] | None = None) -> TrainArgs:
     base = {}
     if "resume" in given:
         saved = read_state(Path(given["resume"]))["args"]
-        per_run = ("out", "resume", "minutes", "run_steps", "prepare")
+        per_run = ("out", "resume", "minutes", "run_steps", "prepare", "fit_schedule")
         base = {k: v for k, v in saved.items() if k not in per_run}
     return TrainArgs(**{**base, **given})
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The default model's recipe, as run on one lent H100 (each stage < 10 minutes).
 #   bash model/train_recipe.sh data   RUN BENCH_DIR   # corpus (dedupe + decontaminate) + tokenized data
+#   bash model/train_recipe.sh data-init RUN BENCH_DIR INIT  # the same, with INIT's tokenizer
 #   bash model/train_recipe.sh train  RUN MINUTES [train flags...]   # start or resume training
 #   bash model/train_recipe.sh eval   RUN OUT                  # HumanEval single-line pass@1 on the GPU
 #   bash model/train_recipe.sh cpu-finetune RUN BENCH_DIR [INIT]  # variant C: INIT + span mix, CPU
@@ -11,6 +12,10 @@ case "$stage" in
   data)
     python -m model.corpus --out "$run/corpus" --bench "$3"/*.jsonl.gz --workers "$(nproc)"
     python -m model.train --out "$run/ck" --corpus "$run/corpus/corpus.jsonl" --vocab 8192 \
+      --prepare ;;
+  data-init)  # to continue training checkpoint INIT (train ... --init INIT)
+    python -m model.corpus --out "$run/corpus" --bench "$3"/*.jsonl.gz --workers "$(nproc)"
+    python -m model.train --out "$run/ck" --corpus "$run/corpus/corpus.jsonl" --tokenizer "$4" \
       --prepare ;;
   train)
     minutes=$3; shift 3

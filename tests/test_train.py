@@ -122,3 +122,31 @@ def test_init_fine_tunes_an_engine_checkpoint(runs, tmp_path):
     tokenizer = json.loads((root / "b" / "tokenizer.json").read_text())["model"]
     assert json.loads((out / "data" / "tokenizer.json").read_text())["model"] == tokenizer
     assert load(out, "cpu").config == load(root / "b", "cpu").config
+
+
+def test_fit_schedule_ends_the_cosine_with_the_minutes(runs, tmp_path, monkeypatch):
+    """Timed on a fake clock (0.1 s per reading): the fitted schedule runs to its end."""
+    import itertools
+    import types
+
+    import model.train as train
+
+    ticks = itertools.count()
+    monkeypatch.setattr(train, "time", types.SimpleNamespace(perf_counter=lambda: next(ticks) / 10))
+    monkeypatch.setattr(train, "FIT_STEPS", (2, 6))
+    root, _, _ = runs
+    out = tmp_path / "fit"
+    main(parse_args(["--init", str(root / "b"), "--out", str(out), "--corpus",
+                     str(root / "corpus.jsonl"), "--seq-len", "64", "--batch", "4",
+                     "--steps", "100000", "--warmup", "2", "--minutes", "0.1", "--fit-schedule",
+                     "--save-minutes", "0.02", "--workers", "0", "--log-every", "1000",
+                     "--val-per-kind", "2", "--device", "cpu"]))
+    log = read_log(out / "train_log.jsonl")
+    fit = next(r for r in log if r.get("event") == "fit")
+    assert fit["step"] == 6 and 6 < fit["steps"] < 100
+    saved = json.loads((out / "resume" / "train_state.json").read_text())
+    assert saved["step"] == fit["steps"] == saved["args"]["steps"]  # ended by the schedule
+    last = [r for r in log if "loss" in r][-1]
+    assert last["step"] == fit["steps"] and last["lr"] < 0.12 * 1e-3  # the cosine's floor is 10%
+    checkpoints = [r["step"] for r in log if r.get("event") == "checkpoint"]
+    assert len(checkpoints) >= 2 and checkpoints == sorted(set(checkpoints))
