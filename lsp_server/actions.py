@@ -86,7 +86,10 @@ def inline_request(doc: Document, line: int, character: int, cfg: ServerConfig,
     byte_col = doc.byte_at(offset) - doc.byte_at(_line_start(doc, row))
     inline = plan(doc.language, doc.tree, doc.source, row, byte_col,
                   cfg.line_tokens, cfg.block_tokens)
-    prefix, suffix = _context(cfg, around[0] + doc.text[:offset], doc.text[offset:] + around[1])
+    after = doc.text[offset:] + around[1]
+    if "\n" not in after:  # the last line: the model sees it end, as files end in training
+        after += "\n"
+    prefix, suffix = _context(cfg, around[0] + doc.text[:offset], after)
     return InlineRequest(doc, offset, prefix, suffix, inline)
 
 

@@ -40,7 +40,8 @@ class ServerConfig(msgspec.Struct, rename="camel", forbid_unknown_fields=False):
     steps_per_token: Fraction = 0.125
     max_span_tokens: Tokens = 128
     line_tokens: Tokens = 24
-    block_tokens: Tokens = 64
+    # An empty line's budget: the model reads 64 masks as more than a line (model card).
+    block_tokens: Tokens = 24
     context_tokens: Annotated[int, msgspec.Meta(ge=16, le=32768)] = 384
     # Syntax-checked candidates (none that adds an error is offered); 0: one, unchecked.
     syntax_attempts: Annotated[int, msgspec.Meta(ge=0, le=8)] = 2

@@ -30,7 +30,7 @@ def plan(
     row: int,
     byte_col: int,
     line_tokens: int = 24,
-    block_tokens: int = 64,
+    block_tokens: int = 24,
 ) -> InlinePlan:
     """Plan an inline completion at (row, byte column) of `source`."""
     start, end = line_bounds(source, row)

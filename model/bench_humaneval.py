@@ -104,25 +104,47 @@ def exact_match(completion: str, canonical: str) -> bool:
 Variant = Callable[[object, dict], Any]  # (engine, task) -> lsp_server.attempts.Attempted
 
 
-def task_request(task: dict, cfg):
-    """The task as the server sees it: the missing line left empty in the document, the cursor
-    at its start (so the line's own newline follows the span, as in an editor)."""
+def typed_head(task: dict, typed: float) -> str:
+    """What the user typed of the missing line: its indentation, then the first ``typed`` of
+    its content, cut at the last space or punctuation mark before that point."""
+    line = task["canonical_solution"].split("\n")[0]
+    indent = line[: len(line) - len(line.lstrip())]
+    content = line[len(indent):]
+    cut = int(len(content) * typed)
+    while 0 < cut < len(content) and content[cut - 1].isalnum() and content[cut].isalnum():
+        cut -= 1  # not inside a word
+    return indent + content[:cut] if typed else ""
+
+
+def task_request(task: dict, cfg, typed: float = 0.0):
+    """The task as the server sees it: the missing line left empty in the document (or holding
+    ``typed_head``), the cursor at its end (so the line's own newline follows the span, as in
+    an editor)."""
     from lsp_server.actions import inline_request
     from lsp_server.documents import DocumentStore
 
-    text = task["prompt"] + "\n" + task["suffix"]
+    head = typed_head(task, typed)
+    text = task["prompt"] + head + "\n" + task["suffix"]
     doc = DocumentStore().open("file:///humaneval.py", "python", 1, text)
-    return inline_request(doc, task["prompt"].count("\n"), 0, cfg)
+    return inline_request(doc, task["prompt"].count("\n"), len(head.encode("utf-16-le")) // 2, cfg)
 
 
-def product(cfg, keep: int = 1) -> Variant:
+def product(cfg, keep: int = 1, typed: float = 0.0) -> Variant:
     """The server's inline completion (``lsp_server.actions.attempt_inline``) under ``cfg``:
     its length plan, context, attempts, syntax check and cleaning; ``keep`` > 1 is an explicit
-    request, with alternatives."""
+    request, with alternatives. With ``typed``, the user typed that much of the line first and
+    the answer is what was typed plus the suggestion."""
     from lsp_server.actions import attempt_inline
 
-    return lambda engine, task: attempt_inline(engine, task_request(task, cfg), cfg, _never,
-                                               keep)
+    def run(engine, task):
+        chosen = attempt_inline(engine, task_request(task, cfg, typed), cfg, _never, keep)
+        head = typed_head(task, typed)
+        if head and chosen.text is not None:
+            chosen = dataclasses.replace(chosen, text=head + chosen.text,
+                                         texts=[head + t for t in chosen.texts])
+        return chosen
+
+    return run
 
 
 def oracle(cfg) -> Variant:
@@ -236,6 +258,11 @@ def format_table(metrics: dict) -> str:
         rows.append((f"explicit ({x['suggestions_per_task']:.2f}/task)", x["pass@1"], None,
                      x["mean_latency_ms"]))
         rows.append(("  any suggestion passes", x["pass_any_suggestion"], None, None))
+    if metrics.get("versus"):
+        v = metrics["versus"]
+        rows.append(("versus", v["pass@1"], v["exact_match"], v["mean_latency_ms"]))
+        rows.append((f"  offered {v['offered']:.3f}, pass@1 of those", v["pass_when_offered"],
+                     None, None))
     for d in metrics.get("dial", []):
         rows.append(
             (
@@ -268,25 +295,35 @@ def main(
     attempts: int | None = None,
     samples: Path | None = None,
     explicit: bool = False,
+    settings: dict | None = None,
+    versus: dict | None = None,
+    typed: float = 0.0,
 ) -> dict:
-    """Run the benchmark, print a table, write JSON (and the dial plot) if asked; return metrics."""
+    """Run the benchmark, print a table, write JSON (and the dial plot) if asked; return metrics.
+
+    ``settings`` (the server's, camelCase) go over its defaults; ``versus`` over those gives a
+    second variant, run on each task right after the first (side by side). ``typed`` > 0
+    measures the rest of a line: that share of the missing line is typed before asking.
+    """
     from lsp_server.actions import decode_settings
-    from lsp_server.config import ServerConfig
+    from lsp_server.config import decode
     from model import infill, load
 
     path = Path(data) if data else DATA_DIR / SPLIT_FILES[split]
     tasks = load_tasks(path, limit)
     engine = load(checkpoint, device)
-    cfg = ServerConfig()  # the server's defaults, model aside
+    cfg = decode(settings)  # the server's defaults, model aside
     if attempts is not None:
         cfg = msgspec.structs.replace(cfg, syntax_attempts=attempts)
     base = decode_settings(cfg, 8, False, False)
     infill(engine, "def f(x):\n", "    return x\n", base)  # uncounted, before any timing
-    variants = {"plan": product(cfg)}
+    variants = {"plan": product(cfg, typed=typed)}
     if with_oracle:
         variants["oracle"] = oracle(cfg)
     if explicit:
         variants["explicit"] = product(cfg, keep=cfg.explicit_candidates)
+    if versus:
+        variants["versus"] = product(decode(settings, versus), typed=typed)
     with ThreadPoolExecutor(max_workers=EXEC_WORKERS) as pool:
         scores = score_tasks(engine, tasks, variants, pool)
         summary = {name: score.summary() for name, score in scores.items()}
@@ -297,7 +334,11 @@ def main(
         "checkpoint": str(checkpoint),
         "settings": {**dataclasses.asdict(base), "max_tokens": "inline_plan"},
         "attempts": cfg.syntax_attempts,
+        "server_settings": settings or {},
+        "typed": typed,
     }
+    if versus:
+        metrics["versus"] = {"server_settings": versus, **summary["versus"]}
     metrics["oracle"] = (
         {k: summary["oracle"][k] for k in ("pass@1", "exact_match")} if with_oracle else None
     )
@@ -312,6 +353,9 @@ def main(
         samples.parent.mkdir(parents=True, exist_ok=True)
         with samples.open("w", encoding="utf-8") as out:
             out.writelines(json.dumps(row) + "\n" for row in scores["plan"].rows())
+        if versus:  # task by task beside them
+            with samples.with_suffix(".versus.jsonl").open("w", encoding="utf-8") as out:
+                out.writelines(json.dumps(row) + "\n" for row in scores["versus"].rows())
     if json_out:
         json_out = Path(json_out)
         json_out.parent.mkdir(parents=True, exist_ok=True)
@@ -341,5 +385,11 @@ def cli(argv: Sequence[str] | None = None) -> int:
                     help="syntax-checked candidates (server default); 0: one, unchecked")
     ap.add_argument("--explicit", action="store_true",
                     help="also an explicit request: its alternatives, and how often one passes")
+    ap.add_argument("--settings", type=json.loads,
+                    help='server settings over the defaults, e.g. \'{"blockTokens": 32}\'')
+    ap.add_argument("--typed", type=float, default=0.0,
+                    help="type this share of the missing line first: the rest of a line")
+    ap.add_argument("--versus", type=json.loads,
+                    help="settings over --settings for a second variant, side by side")
     main(**vars(ap.parse_args(argv)))
     return 0

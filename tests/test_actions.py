@@ -45,6 +45,17 @@ def test_inline_plan_end_of_line_is_single_line():
     assert req.suffix.startswith("\n    return total")
 
 
+def test_the_last_line_ends_in_a_newline_for_the_model():
+    """At the end of a file with no final newline the model still sees its line end (in
+    training every file's last line does); the document itself is not changed."""
+    text = "def mean(values):\n    return"
+    req = actions.inline_request(open_doc(text), 1, 10, CFG)
+    assert req.suffix == "\n" and req.doc.text == text
+    assert actions.inline_request(open_doc(text), 1, 4, CFG).suffix == "return\n"
+    assert actions.inline_request(open_doc(text + "\n"), 1, 10, CFG).suffix == "\n"
+    assert actions.inline_request(open_doc(text), 0, 4, CFG).suffix == " mean(values):\n    return"
+
+
 def test_inline_plan_empty_line_in_block_is_multi_line():
     text = "def f(x):\n    \n"
     req = actions.inline_request(open_doc(text), 1, 4, CFG)

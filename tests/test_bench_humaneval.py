@@ -100,6 +100,26 @@ def test_main_in_process_without_oracle(tiny_checkpoint):
     assert metrics["mean_latency_ms"] > 0
 
 
+def test_settings_and_a_versus_variant_run_side_by_side(tiny_checkpoint, tmp_path):
+    """Server settings reach the headline; ``versus`` ones a second variant, task by task."""
+    from model.sampler import encode
+    from model import load
+
+    out = tmp_path / "samples.jsonl"
+    unchecked, one_token = {"syntaxAttempts": 0}, {"blockTokens": 1, "lineTokens": 1}
+    metrics = bench_humaneval.main(checkpoint=str(tiny_checkpoint), limit=4, with_oracle=False,
+                                   samples=out, settings=unchecked, versus=one_token)
+    assert metrics["server_settings"] == unchecked and metrics["attempts"] == 0
+    assert metrics["versus"]["server_settings"] == one_token and metrics["versus"]["n"] == 4
+    plan = [json.loads(line) for line in out.read_text().splitlines()]
+    versus = [json.loads(line) for line in out.with_suffix(".versus.jsonl").read_text().splitlines()]
+    assert [r["task_id"] for r in plan] == [r["task_id"] for r in versus]
+    engine = load(str(tiny_checkpoint), "cpu")
+    tokens = [len(encode(engine, r["completion"].strip())) for r in versus if r["completion"]]
+    assert tokens and max(tokens) <= 1  # one mask each (their indentation aside)
+    assert any(len(encode(engine, r["completion"].strip())) > 1 for r in plan)
+
+
 @pytest.mark.parametrize("attempts", [0, 2])
 def test_samples_record_each_task_as_the_summary_counts_it(tiny_checkpoint, tmp_path, attempts):
     out = tmp_path / "samples.jsonl"

@@ -9,7 +9,7 @@ from lsp_server.inline_plan import InlinePlan, plan
 
 CURSOR = "█"
 LINE = InlinePlan("line", True, 24)
-BLOCK = InlinePlan("block", False, 64)
+BLOCK = InlinePlan("block", False, 24)
 
 # language -> situation -> source with the cursor marked
 SOURCES = {

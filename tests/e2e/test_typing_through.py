@@ -14,6 +14,10 @@ from tests.e2e.session import change_document, inline_params, open_document, wai
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
+# The tiny random model's sampled alternatives decode to U+FFFD, never offered: its explicit
+# suggestions differ only by budget, an empty line's (48) against one line's (24).
+INIT_OPTIONS = {"blockTokens": 48}
+
 TEXT = "def area(w, h):\n    \n    return w * h\n"
 
 

@@ -49,8 +49,8 @@ def total(values):
 """
 # Typed at the end of the file; VS Code's Python indentation rules add the body's 4 spaces.
 # (Where the shipped model's suggestion parses: one that adds a syntax error is never shown.)
-TYPED = "\n\ndef mean(values):\ntotal"
-TYPED_RESULT = "\n\ndef mean(values):\n    total"
+TYPED = "\n\ndef mean(values):\nreturn"
+TYPED_RESULT = "\n\ndef mean(values):\n    return"
 DOCSTRING_LINE = 4  # 0-based: the body line of circle_area, where the cursor goes
 
 
@@ -347,7 +347,7 @@ def test_bad_server_command_shows_an_error_then_recovers(code_server):
     assert "Infill" in observed["statusRecovered"]
 
 
-SUGGEST_TYPED = "\n\ndef mean(values):\nreturn tot"  # the list offers `total`; Enter is typed
+SUGGEST_TYPED = "\n\ndef mean(values):\nreturn circ"  # the list offers `circle_area`
 # before the list can open, and the list cannot take it (acceptSuggestionOnEnter off)
 
 
@@ -356,22 +356,22 @@ SUGGEST_TYPED = "\n\ndef mean(values):\nreturn tot"  # the list offers `total`; 
     "editor.quickSuggestions": {"other": "on", "comments": "off", "strings": "off"},
     "editor.acceptSuggestionOnEnter": "off"}], indirect=True)
 def test_ghost_text_continues_the_item_selected_in_the_suggest_list(code_server):
-    """With VS Code's suggest list open on `tot` (`total` selected), the ghost text shows
-    beside it and continues `total`: VS Code sent the selected item, the server completed the
+    """With VS Code's suggest list open on `circ` (`circle_area` selected), the ghost text shows
+    beside it and continues `circle_area`: VS Code sent the selected item, the server completed the
     line as if it were inserted."""
     observed = drive(code_server, suggestList=True, typed=SUGGEST_TYPED)
-    assert observed["selected"] == "total"
+    assert observed["selected"] == "circle_area"
     assert observed["listStillOpen"], "the ghost text closed the suggest list"
     log = server_log(code_server, "continuing the selected completion item")
-    assert "continuing the selected completion item 'total'" in log
-    # Drawn after the typed `tot`: the rest of the item, then the server's continuation of it
+    assert "continuing the selected completion item 'circle_area'" in log
+    # Drawn after the typed `circ`: the rest of the item, then the server's continuation of it
     ghost = observed["ghost"]
-    assert ghost["item"] == "al" and ghost["continuation"].strip(), ghost
+    assert ghost["item"] == "le_area" and ghost["continuation"].strip(), ghost
     if os.environ.get("UPDATE_SCREENSHOTS") == "1":
         shutil.copy(OUTPUT / "suggest-list.png", EXTENSION / "screenshots" / "suggest-list.png")
 
 
-NOTEBOOK_TYPED = "import math\n\nradius = 2\narea = math"  # the shipped model suggests here
+NOTEBOOK_TYPED = "import math\n\nradius = 2\narea = math.pi *"  # the shipped model suggests here
 
 
 @pytest.mark.editor
