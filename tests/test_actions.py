@@ -53,7 +53,7 @@ def test_the_last_line_ends_in_a_newline_for_the_model():
     assert req.suffix == "\n" and req.doc.text == text
     assert actions.inline_request(open_doc(text), 1, 4, CFG).suffix == "return\n"
     assert actions.inline_request(open_doc(text + "\n"), 1, 10, CFG).suffix == "\n"
-    assert actions.inline_request(open_doc(text), 0, 4, CFG).suffix == " mean(values):\n    return"
+    assert actions.inline_request(open_doc(text), 0, 3, CFG).suffix == " mean(values):\n    return"
 
 
 def test_inline_plan_empty_line_in_block_is_multi_line():
