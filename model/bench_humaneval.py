@@ -116,14 +116,13 @@ def typed_head(task: dict, typed: float) -> str:
     return indent + content[:cut] if typed else ""
 
 
-def task_request(task: dict, cfg, typed: float = 0.0):
+def task_request(task: dict, cfg, head: str = ""):
     """The task as the server sees it: the missing line left empty in the document (or holding
-    ``typed_head``), the cursor at its end (so the line's own newline follows the span, as in
-    an editor)."""
+    ``head``, what was typed of it), the cursor at its end (so the line's own newline follows
+    the span, as in an editor)."""
     from lsp_server.actions import inline_request
     from lsp_server.documents import DocumentStore
 
-    head = typed_head(task, typed)
     text = task["prompt"] + head + "\n" + task["suffix"]
     doc = DocumentStore().open("file:///humaneval.py", "python", 1, text)
     return inline_request(doc, task["prompt"].count("\n"), len(head.encode("utf-16-le")) // 2, cfg)
@@ -137,8 +136,8 @@ def product(cfg, keep: int = 1, typed: float = 0.0) -> Variant:
     from lsp_server.actions import attempt_inline
 
     def run(engine, task):
-        chosen = attempt_inline(engine, task_request(task, cfg, typed), cfg, _never, keep)
         head = typed_head(task, typed)
+        chosen = attempt_inline(engine, task_request(task, cfg, head), cfg, _never, keep)
         if head and chosen.text is not None:
             chosen = dataclasses.replace(chosen, text=head + chosen.text,
                                          texts=[head + t for t in chosen.texts])

@@ -251,3 +251,11 @@ def test_a_withheld_answer_is_a_miss_even_where_a_blank_line_passes(single_tasks
     with ThreadPoolExecutor(2) as pool:
         got = bench_humaneval.run_tasks("m", [task], variants, pool)["plan"]
     assert got["withheld"] == 1.0 and got["pass@1"] == 0.0 and got["pass_when_offered"] == 0.0
+
+
+def test_typed_head_keeps_the_indentation_and_never_cuts_a_word():
+    task = {"canonical_solution": "        if len(word) == 1:\n"}
+    assert bench_humaneval.typed_head(task, 0.0) == ""
+    assert bench_humaneval.typed_head(task, 0.5) == "        if len("
+    assert bench_humaneval.typed_head(task, 0.3) == "        if "  # not "        if le"
+    assert bench_humaneval.typed_head(task, 1.0) == "        if len(word) == 1:"
