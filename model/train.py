@@ -314,7 +314,7 @@ def build_model(args: TrainArgs, vocab: int, device) -> tuple[Denoiser, torch.op
     """The network and optimizer, restored from ``args.resume`` if given; plus the counters."""
     torch.manual_seed(args.seed)
     if args.init:  # its config and weights (a resumed fine-tune then loads its own state)
-        net = load(args.init, "cpu").network.float().to(device).train()
+        net = load(args.init, "cpu", "float32").network.to(device).train()
         if net.config.vocab_size != vocab:
             raise SystemExit(f"--init vocab {net.config.vocab_size} != tokenizer's {vocab}")
     else:

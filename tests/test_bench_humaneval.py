@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 import msgspec
 import pytest
+import torch
 
 import model
 from lsp_server.config import ServerConfig
@@ -118,6 +119,25 @@ def test_settings_and_a_versus_variant_run_side_by_side(tiny_checkpoint, tmp_pat
     tokens = [len(encode(engine, r["completion"].strip())) for r in versus if r["completion"]]
     assert tokens and max(tokens) <= 1  # one mask each (their indentation aside)
     assert any(len(encode(engine, r["completion"].strip())) > 1 for r in plan)
+
+
+def test_a_versus_precision_runs_on_its_own_engine(tiny_checkpoint, monkeypatch):
+    """Another precision loads the checkpoint again in it; the headline keeps its own."""
+    import model
+
+    real, loaded = model.load, []
+
+    def load(path, device="cpu", precision="auto"):
+        engine = real(path, device, precision)
+        loaded.append((precision, engine.dtype))
+        return engine
+
+    monkeypatch.setattr(model, "load", load)
+    metrics = bench_humaneval.main(checkpoint=str(tiny_checkpoint), limit=3, with_oracle=False,
+                                   settings={"precision": "float32"},
+                                   versus={"precision": "bfloat16"})
+    assert loaded == [("float32", torch.float32), ("bfloat16", torch.bfloat16)]
+    assert metrics["dtype"] == "float32" and metrics["versus"]["n"] == 3
 
 
 @pytest.mark.parametrize("attempts", [0, 2])

@@ -63,4 +63,20 @@ async def test_the_benchmark_runs_a_real_session(tiny_checkpoint):
     assert all(row["n"] == 2 and row["p50_ms"] > 0 for row in actions.values())
     assert result["with_edit"]["inline_typing"] == 2  # unchecked, the tiny model always answers
     assert result["with_edit"]["typed_through"] == 2  # the rest of each block suggestion
+    assert set(result["with_edit"]) <= set(actions)  # counted under the actions' names
     assert result["server_rss_mb"] > 0 and result["settings"] == {"syntaxAttempts": 0}
+
+
+async def test_a_versus_server_answers_the_same_requests_side_by_side(tiny_checkpoint):
+    """Two servers, each request to both in turn; the second's settings and the p50 ratios."""
+    result = await bench_latency.run(str(tiny_checkpoint), 300, 2, {"syntaxAttempts": 0},
+                                     {"precision": "float32"})
+    first, second = result["actions"], result["versus"]["actions"]
+    assert result["settings"] == {"syntaxAttempts": 0}
+    assert result["versus"]["settings"] == {"precision": "float32"}
+    assert set(first) == set(second) == set(result["p50_ratio"])
+    assert all(row["n"] == 2 for row in second.values())
+    name = "inline_typing"
+    assert result["p50_ratio"][name] == round(first[name]["p50_ms"] / second[name]["p50_ms"], 2)
+    assert result["versus"]["with_edit"]["inline_typing"] == 2  # its settings include the first's
+    assert result["versus"]["server_rss_mb"] > 0

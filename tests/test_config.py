@@ -1,6 +1,7 @@
 """Settings: camelCase decoding, layering, errors that name the field."""
 
 import pytest
+import torch
 
 from lsp_server.config import (
     DEFAULT_MODEL_PATH,
@@ -41,10 +42,14 @@ def test_empty_model_path_means_default():
     assert decode({"modelPath": ""}).model_path == str(DEFAULT_MODEL_PATH)
 
 
-def test_model_key_changes_only_with_path_or_device():
+def test_model_key_changes_only_with_path_device_or_precision():
     base = decode({"modelPath": "/m"})
     assert decode({"modelPath": "/m", "threshold": 0.3}).model_key() == base.model_key()
     assert decode({"modelPath": "/m", "device": "cuda:0"}).model_key() != base.model_key()
+    assert decode({"modelPath": "/m", "precision": "float32"}).model_key() != base.model_key()
+    assert base.precision == "auto"
+    with pytest.raises(ConfigError, match="precision"):
+        decode({"precision": "int8"})
 
 
 @pytest.mark.parametrize(
@@ -83,3 +88,18 @@ def test_settings_section_prefers_infill():
     assert settings_section({"infill": {"device": "cpu"}, "other": 1}) == {"device": "cpu"}
     assert settings_section({"device": "cpu"}) == {"device": "cpu"}
     assert settings_section(None) is None
+
+
+def test_the_server_bounds_onednn_caches_unless_told(monkeypatch, tiny_checkpoint):
+    """bf16 matmuls keep one oneDNN primitive per shape: the server keeps 64, or the user's."""
+    import os
+
+    from lsp_server import server
+
+    monkeypatch.delenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY", raising=False)
+    engine = server.load_engine(str(tiny_checkpoint), "cpu", "bfloat16")
+    assert engine.dtype == torch.bfloat16
+    assert os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] == str(server.ONEDNN_CACHE) == "64"
+    monkeypatch.setenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "8")
+    server.load_engine(str(tiny_checkpoint), "cpu", "float32")
+    assert os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] == "8"

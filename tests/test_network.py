@@ -18,7 +18,7 @@ def test_matches_transformers_qwen2_bidirectional(tmp_path):
     torch.manual_seed(0)
     reference = Qwen2ForCausalLM(cfg).eval()
     reference.save_pretrained(tmp_path, safe_serialization=True)
-    engine = load(tmp_path)
+    engine = load(tmp_path, precision="float32")  # the network, not the dtype
     ids = torch.randint(0, 300, (2, 24))
     with torch.no_grad():
         ours = engine.network(ids)

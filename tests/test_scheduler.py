@@ -200,3 +200,21 @@ async def test_cancelling_the_awaiting_task_sets_the_cancel_flag(scheduler):
     follow_up = await asyncio.wait_for(scheduler.run(lambda e, c: "next"), timeout=5)
     assert follow_up == "next"
     assert steps == ["saw cancel"]
+
+
+def test_load_options_reach_the_loader_and_the_key():
+    """The precision travels with path and device; the ready status names the dtype."""
+
+    class Engine:
+        def __init__(self, *key):
+            self.key, self.dtype = key, f"torch.{key[2]}"
+
+    seen = []
+    sched = Scheduler(loader=Engine, on_status=lambda state, message: seen.append(message))
+    sched.start()
+    try:
+        engine = sched.load("weights", "cpu", "bfloat16").future.result(timeout=5)
+        assert engine.key == sched.loaded == ("weights", "cpu", "bfloat16")
+        assert seen[-1] == "model loaded from weights on cpu in bfloat16"
+    finally:
+        sched.stop()

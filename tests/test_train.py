@@ -89,7 +89,7 @@ def test_resume_restores_weights_and_moments(runs, tmp_path):
 
 def test_checkpoint_round_trips(runs):
     root, _, net = runs
-    engine = load(root / "b", "cpu")
+    engine = load(root / "b", "cpu", "float32")
     assert engine.config == net.config and engine.tokenizer.get_vocab()["<|mask|>"] == 2
     gen = torch.Generator().manual_seed(0)
     ids = torch.randint(3, net.config.vocab_size, (2, 48), generator=gen)
@@ -150,3 +150,20 @@ def test_fit_schedule_ends_the_cosine_with_the_minutes(runs, tmp_path, monkeypat
     assert last["step"] == fit["steps"] and last["lr"] < 0.12 * 1e-3  # the cosine's floor is 10%
     checkpoints = [r["step"] for r in log if r.get("event") == "checkpoint"]
     assert len(checkpoints) >= 2 and checkpoints == sorted(set(checkpoints))
+
+
+def test_init_starts_from_the_exact_checkpoint_weights(runs):
+    """fp32 training starts from the stored fp16 values, not a bf16 rounding of them."""
+    from model.train import build_model
+
+    root, _, _ = runs
+    args = parse_args(["--init", str(root / "b"), "--out", str(root / "unused"), "--device", "cpu"])
+    vocab = load(root / "b", "cpu").config.vocab_size
+    net, _, state = build_model(args, vocab, torch.device("cpu"))
+    stored = {}
+    for shard in sorted((root / "b").glob("*.safetensors")):
+        stored.update(load_file(str(shard)))
+    assert state["step"] == 0 and stored["model.norm.weight"].dtype == torch.float16
+    for name, param in net.named_parameters():
+        assert param.dtype == torch.float32, name
+        torch.testing.assert_close(param.detach(), stored[name].float(), rtol=0, atol=0)

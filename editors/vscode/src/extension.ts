@@ -15,7 +15,7 @@ import { InfillStatus, StatusItem } from './status';
 const LANGUAGES = ['python', 'javascript', 'javascriptreact', 'typescript', 'typescriptreact', 'go', 'rust'];
 // The keys the server reads (lsp_server/config.py); the rest of the section is client-only.
 const SERVER_KEYS = [
-    'modelPath', 'device', 'threshold', 'stepsPerToken', 'maxSpanTokens', 'lineTokens',
+    'modelPath', 'device', 'precision', 'threshold', 'stepsPerToken', 'maxSpanTokens', 'lineTokens',
     'blockTokens', 'contextTokens', 'syntaxAttempts', 'explicitCandidates', 'debounceMs', 'logLevel',
     'features',
 ];
