@@ -95,7 +95,7 @@ def test_the_cursor_must_follow_what_was_typed(store, shown):
 def test_other_settings_or_a_closed_document_are_a_miss(store, shown):
     doc = edit(store, CURSOR, CURSOR, "s")
     assert rest_at(shown, doc, 1, 5, ServerConfig()) == [SUGGESTION[1:], OTHER[1:]]  # equal
-    assert rest_at(shown, doc, 1, 5, msgspec.structs.replace(CONFIG, threshold=0.9)) == []
+    assert rest_at(shown, doc, 1, 5, msgspec.structs.replace(CONFIG, threshold=0.3)) == []
     shown.forget(URI)
     assert rest_at(shown, doc, 1, 5) == []
 

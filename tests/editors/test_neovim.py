@@ -497,7 +497,7 @@ def test_ghost_text_after_non_ascii_uses_utf16_columns(editor: Editor) -> None:
     # (mid-line, after "len("): a byte or code-point mix-up puts the insertion elsewhere.
     # (Right after such characters the shipped model writes only half-characters, which are
     # never offered, so the cursor follows ASCII code.)
-    keys = 'o' + 'label = "é😀"; n = len(values) +  # é😀' + "<Left>" * len(" # é😀")
+    keys = 'o' + 'label = "é😀"; n = len(values) -  # é😀' + "<Left>" * len("  # é😀")
     _accept_ghost(editor, "    total = sum(values)", keys)
 
 
