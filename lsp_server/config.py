@@ -36,7 +36,7 @@ class ServerConfig(msgspec.Struct, rename="camel", forbid_unknown_fields=False):
 
     model_path: str = str(DEFAULT_MODEL_PATH)
     device: Annotated[str, msgspec.Meta(pattern=r"^(cpu|auto|mps|cuda(:\d+)?)$")] = "cpu"
-    # auto: bf16 on CUDA and on CPUs with bf16 in hardware (2.6x faster there), else float32.
+    # auto: bf16 on CUDA and on CPUs with bf16 in hardware (about 2x faster there), else float32.
     precision: Literal["auto", "float32", "bfloat16"] = "auto"
     # Careful decoding (model card: single-line pass@1 14.7% -> 17.4% over 0.5 / 0.125, at about
     # the latency 0.5 / 0.125 had in fp32); without bf16 in hardware, 0.5 / 0.125 is 2x faster.
