@@ -45,7 +45,10 @@ def decode_settings(cfg: ServerConfig, max_tokens: int, single_line: bool, allow
 
 
 def _context(cfg: ServerConfig, before: str, after: str) -> tuple[str, str]:
-    """Cut the text around a span to the context window (in characters, generously)."""
+    """Cut the text around a span to the context window (in characters, generously). The text
+    after it ends in a newline, as every file in training does (an editor's last line may not)."""
+    if not after.endswith("\n"):
+        after += "\n"
     keep = cfg.context_tokens * CHARS_PER_TOKEN
     return before[-keep:], after[:keep]
 
@@ -86,10 +89,7 @@ def inline_request(doc: Document, line: int, character: int, cfg: ServerConfig,
     byte_col = doc.byte_at(offset) - doc.byte_at(_line_start(doc, row))
     inline = plan(doc.language, doc.tree, doc.source, row, byte_col,
                   cfg.line_tokens, cfg.block_tokens)
-    after = doc.text[offset:] + around[1]
-    if "\n" not in after:  # the last line: the model sees it end, as files end in training
-        after += "\n"
-    prefix, suffix = _context(cfg, around[0] + doc.text[:offset], after)
+    prefix, suffix = _context(cfg, around[0] + doc.text[:offset], doc.text[offset:] + around[1])
     return InlineRequest(doc, offset, prefix, suffix, inline)
 
 

@@ -46,14 +46,14 @@ def test_inline_plan_end_of_line_is_single_line():
 
 
 def test_the_last_line_ends_in_a_newline_for_the_model():
-    """At the end of a file with no final newline the model still sees its line end (in
-    training every file's last line does); the document itself is not changed."""
+    """A file with no final newline still ends in one for the model, wherever the cursor is (in
+    training every file does); the document itself is not changed."""
     text = "def mean(values):\n    return"
     req = actions.inline_request(open_doc(text), 1, 10, CFG)
     assert req.suffix == "\n" and req.doc.text == text
     assert actions.inline_request(open_doc(text), 1, 4, CFG).suffix == "return\n"
     assert actions.inline_request(open_doc(text + "\n"), 1, 10, CFG).suffix == "\n"
-    assert actions.inline_request(open_doc(text), 0, 3, CFG).suffix == " mean(values):\n    return"
+    assert actions.inline_request(open_doc(text), 0, 3, CFG).suffix == " mean(values):\n    return\n"
 
 
 def test_inline_plan_empty_line_in_block_is_multi_line():
@@ -299,9 +299,9 @@ def test_run_fix_tries_again_and_offers_no_fix_that_leaves_the_function_broken(m
     assert apply(open_doc(text), unchecked).split("\n")[4] == "    y = (x +"  # as it came
 
 
-def test_fix_and_docstring_see_the_text_around_the_document(monkeypatch, engine):
-    """A notebook cell's other code cells are the context of its fix and docstring too."""
-    around = ("import math\n\n", "\n\nprint(f(2))")
+@pytest.fixture
+def spans_sent(monkeypatch) -> list[list[str]]:
+    """The pieces each ``infill_spans`` call gets (the model's answer: ``y = x + 1``)."""
     calls = []
 
     def fake(engine, pieces, budgets, settings, cancel=None):
@@ -314,13 +314,32 @@ def test_fix_and_docstring_see_the_text_around_the_document(monkeypatch, engine)
     import model
 
     monkeypatch.setattr(model, "infill_spans", fake)
+    return calls
+
+
+def test_fix_and_docstring_see_the_text_around_the_document(spans_sent, engine):
+    """A notebook cell's other code cells are the context of its fix and docstring too."""
+    around = ("import math\n\n", "\n\nprint(f(2))")
+    calls = spans_sent
     text = "def f(x):\n    y = x +\n    return y\n"
     fix = actions.fix_request(open_doc(text), 1, 4, diagnostic_rows=[1], around=around)
     assert actions.run_fix(engine, fix, UNCHECKED, NEVER)
     slot = actions.docstring_request(open_doc(text), 1, 4, around=around)
     actions.run_docstring(engine, slot, UNCHECKED, NEVER)
     for pieces in calls:
-        assert pieces[0].startswith(around[0] + "def f(x):") and pieces[-1].endswith(around[1])
+        assert pieces[0].startswith(around[0] + "def f(x):")
+        assert pieces[-1].endswith(around[1] + "\n")  # the last cell ends, as files do
+
+
+def test_fix_and_docstring_at_the_end_of_a_file_see_its_last_line_end(spans_sent, engine):
+    """As for inline completion: a file with no final newline still ends in one for the model."""
+    text = "def f(x):\n    y = x +\n    return y"
+    fix = actions.fix_request(open_doc(text), 1, 4, diagnostic_rows=[1])
+    assert actions.run_fix(engine, fix, UNCHECKED, NEVER)
+    slot = actions.docstring_request(open_doc(text), 1, 4)
+    actions.run_docstring(engine, slot, UNCHECKED, NEVER)
+    assert len(spans_sent) == 2
+    assert all(pieces[-1].endswith("return y\n") for pieces in spans_sent), spans_sent
 
 
 def test_run_fix_honours_cancel(engine):
