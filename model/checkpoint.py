@@ -67,7 +67,7 @@ PRECISIONS = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 
 def cpu_has_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
     """Whether this CPU multiplies bf16 in hardware (AVX512-BF16 or AMX; read from Linux's
-    flags). Without it, bf16 is emulated and slower than fp32."""
+    flags). Without it oneDNN emulates bf16, which is not measured here, so fp32 stays."""
     try:
         text = cpuinfo.read_text(errors="replace")
     except OSError:
