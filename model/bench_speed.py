@@ -100,14 +100,10 @@ MODES = {
 }
 
 
-def run(engine: Engine, context: int, spans: list[int], repeats: int) -> dict:
-    """The full side-by-side table plus the headline ratios."""
-    return run_side_by_side({"": engine}, context, spans, repeats)[""]
-
-
 def run_side_by_side(engines: dict[str, Engine], context: int, spans: list[int],
                      repeats: int) -> dict[str, dict]:
-    """``run`` for several engines (one network in several precisions), interleaved by span."""
+    """The full table and headline ratios per engine (one network in one or more precisions),
+    interleaved span by span."""
     first = next(iter(engines.values()))
     ctx = context_ids(first, context)
     rows: dict[str, list[dict]] = {name: [] for name in engines}
