@@ -115,19 +115,20 @@ def attempt_inline(engine, req: InlineRequest, cfg: ServerConfig, cancel: Cancel
     different ones are kept out of ``keep + 1`` tries (the spare: a block's one-line try often
     repeats the block).
     """
-    from model import infill
+    from model import infill, shared_first_pass
 
     settings = decode_settings(cfg, req.plan.max_tokens, req.plan.single_line, allow_empty=False)
     count = 1 if req.plan.single_line else cfg.syntax_attempts
     if keep > 1:
         count = max(count, keep + 1)
-    return best_of(
-        schedule(settings, count, cfg.line_tokens),
-        lambda s: infill(engine, req.prefix, req.suffix, s, cancel=cancel),
-        lambda result: clean_inline(req, result.text),
-        syntax_check(req).added_errors if cfg.syntax_attempts else None,
-        keep,
-    )
+    with shared_first_pass(engine):  # attempts of one budget share the context pass
+        return best_of(
+            schedule(settings, count, cfg.line_tokens),
+            lambda s: infill(engine, req.prefix, req.suffix, s, cancel=cancel),
+            lambda result: clean_inline(req, result.text),
+            syntax_check(req).added_errors if cfg.syntax_attempts else None,
+            keep,
+        )
 
 
 def syntax_check(req: InlineRequest) -> SyntaxCheck:
@@ -317,7 +318,7 @@ def run_fix(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel
     Up to ``cfg.syntax_attempts`` fills: the first that leaves the function with no more syntax
     errors than before (one fewer, if it had any) wins; when none does, there is no fix.
     """
-    from model import infill_spans, token_logprobs
+    from model import infill_spans, shared_first_pass, token_logprobs
 
     doc = req.doc
     rows = list(req.flagged)
@@ -347,12 +348,13 @@ def run_fix(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel
         allowed = max(0, check.base_errors - 1)  # a fix of broken code must remove an error
         return max(0, check.errors("".join(out) + doc.text[at:end]) - allowed)
 
-    chosen = best_of(
-        schedule(settings, cfg.syntax_attempts),
-        lambda s: infill_spans(engine, pieces, budgets, s, cancel=cancel),
-        lambda result: result.texts,
-        filled if cfg.syntax_attempts else None,
-    )
+    with shared_first_pass(engine):  # the sampled retries share the first fill's context pass
+        chosen = best_of(
+            schedule(settings, cfg.syntax_attempts),
+            lambda s: infill_spans(engine, pieces, budgets, s, cancel=cancel),
+            lambda result: result.texts,
+            filled if cfg.syntax_attempts else None,
+        )
     if chosen.withheld:
         log.info("no fix: each of %d fills leaves the function broken", chosen.attempts)
     if chosen.text is None:

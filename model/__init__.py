@@ -11,8 +11,9 @@ from model.sampler import (
            SpansResult,
            infill,
            infill_spans,
+           shared_first_pass,
            token_logprobs,
 )
 
 __all__ = ["DecodeSettings", "Engine", "InfillResult", "SpansResult", "infill", "infill_spans",
-           "load", "token_logprobs"]
+           "load", "shared_first_pass", "token_logprobs"]

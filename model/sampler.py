@@ -24,15 +24,21 @@ How a hole is filled:
 * context cache: the first pass computes the context's keys/values, later passes
   run only the span's tokens against them. With span-isolated attention this is
   exact; with bidirectional (Dream-style) attention it is Fast-dLLM's
-  approximation, refreshed every ``refresh_every`` steps (0 = never).
+  approximation, refreshed every ``refresh_every`` steps (0 = never);
+* shared first pass: inside ``with shared_first_pass(engine):`` (a request's
+  several attempts at one span) and for the blank-guarded retry, a canvas laid out
+  exactly as before reuses that first pass (its logits and context cache) instead
+  of running it again. Same input, same output: the texts do not change.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
@@ -233,8 +239,57 @@ def _cached_step(net, ids, positions, cache, graph, use_graph: bool):
     return graph(ids), graph
 
 
-def _denoise(engine: Engine, canvas: _Canvas, s: DecodeSettings, cancel, guard: bool):
-    """Run the denoising loop; returns (whole sequence | None if cancelled, passes)."""
+class _FirstPass:
+    """The first pass over one canvas (raw logits at the span, context cache), for reuse."""
+
+    def __init__(self) -> None:
+        self.key: tuple[torch.Tensor, torch.Tensor] | None = None
+        self.logits = self.cache = None
+
+    def get(self, canvas: _Canvas):
+        """(logits, cache) when ``canvas`` (its tokens and holes) is the one stored, else None."""
+        if self.key is None or not all(map(torch.equal, self.key, _key(canvas))):
+            return None
+        return self.logits.clone(), self.cache  # the sampler edits logits in place
+
+    def put(self, canvas: _Canvas, logits: torch.Tensor, cache) -> None:
+        self.key, self.logits, self.cache = _key(canvas), logits.clone(), cache
+
+
+def _key(canvas: _Canvas) -> tuple[torch.Tensor, torch.Tensor]:
+    return canvas.seq, torch.cat(canvas.holes)
+
+
+_SHARED = threading.local()  # engine id -> _FirstPass, inside shared_first_pass()
+
+
+@contextmanager
+def shared_first_pass(engine: Engine) -> Iterator[None]:
+    """Let the infill calls inside this block on the same span (same pieces, budgets and context
+    cut) reuse one first pass: a request's second attempt then costs only its cached steps. The
+    stored pass is dropped when the block ends, so nothing outlives the request."""
+    memos = _SHARED.__dict__.setdefault("memos", {})
+    outer = memos.get(id(engine))
+    memos[id(engine)] = outer or _FirstPass()
+    try:
+        yield
+    finally:
+        if outer is None:
+            memos.pop(id(engine), None)
+
+
+def _memo(engine: Engine) -> _FirstPass:
+    """The shared first pass of this engine in this thread, or a fresh one for one call."""
+    return getattr(_SHARED, "memos", {}).get(id(engine)) or _FirstPass()
+
+
+def _denoise(engine: Engine, canvas: _Canvas, s: DecodeSettings, cancel, guard: bool,
+             memo: _FirstPass | None = None):
+    """Run the denoising loop; returns (whole sequence | None if cancelled, forward passes run).
+
+    With ``memo``, a first pass over the same canvas is taken from it (and the new one stored);
+    the steps left are counted as if it had run, so the result is the same either way.
+    """
     net, dev, vocab = engine.network, engine.device, vocab_tables(engine)
     seq = canvas.seq.clone()
     span = torch.cat(canvas.holes)
@@ -247,7 +302,7 @@ def _denoise(engine: Engine, canvas: _Canvas, s: DecodeSettings, cancel, guard: 
     open_mask = torch.ones(len(span), dtype=torch.bool)
     budget = s.max_steps or max(1, math.ceil(len(span) * s.steps_per_token))
     gen = torch.Generator().manual_seed(s.seed)
-    cache, graph, passes = None, None, 0
+    cache, graph, passes, steps = None, None, 0, 0
     use_graph = s.cuda_graphs and dev.type == "cuda"
     # Fixed for the whole request: moved to the device once, not on every step.
     region_d, logit_pos_d, ctx_d = region[None].to(dev), logit_pos[None].to(dev), ctx.to(dev)
@@ -256,18 +311,24 @@ def _denoise(engine: Engine, canvas: _Canvas, s: DecodeSettings, cancel, guard: 
         if cancel is not None and cancel():
             return None, passes
         ids = seq[None].to(dev)
-        full = cache is None or (s.refresh_every and passes % s.refresh_every == 0)
-        if full or not s.use_cache:
+        full = cache is None or (s.refresh_every and steps % s.refresh_every == 0)
+        reused = memo.get(canvas) if memo is not None and steps == 0 else None
+        if reused is not None:
+            logits, cache = reused
+        elif full or not s.use_cache:
             logits, kvs = net.run(ids, region=region_d, logits_at=logit_pos_d)
             cache = context_cache(kvs, ctx_d) if s.use_cache else None
             graph = None  # a new cache needs a new capture
+            if memo is not None and steps == 0:
+                memo.put(canvas, logits, cache)
         else:
             logits, graph = _cached_step(net, ids[:, query_d[0]], query_d, cache, graph,
                                          use_graph)
             logits = logits[:, rows_d]
-        passes += 1
+        passes += reused is None
+        steps += 1
         logits = _constrain(logits[0].float(), engine, vocab, canvas, s, guard)
-        chosen, tokens = _choose(logits, open_mask, budget - passes + 1, vocab, s, gen)
+        chosen, tokens = _choose(logits, open_mask, budget - steps + 1, vocab, s, gen)
         seq[span[chosen]] = tokens[chosen]
         open_mask &= ~chosen
     return seq, passes
@@ -301,10 +362,11 @@ def infill_spans(engine: Engine, pieces: list[str], budgets: list[int],
         return gemma_backend.infill_spans(engine, pieces, budgets, s, cancel)
     t0 = time.perf_counter()
     canvas = _layout(engine, pieces, budgets, s)
-    seq, passes = _denoise(engine, canvas, s, cancel, guard=False)
+    memo = _memo(engine)
+    seq, passes = _denoise(engine, canvas, s, cancel, guard=False, memo=memo)
     texts, ids = _texts(engine, canvas, seq, s) if seq is not None else ([], [])
     if seq is not None and not s.allow_empty and all(not t.strip() for t in texts):
-        seq, more = _denoise(engine, canvas, s, cancel, guard=True)
+        seq, more = _denoise(engine, canvas, s, cancel, guard=True, memo=memo)
         passes += more
         if seq is not None:
             texts, ids = _texts(engine, canvas, seq, s)

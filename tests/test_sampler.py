@@ -6,7 +6,8 @@ import math
 import pytest
 import torch
 
-from model import DecodeSettings, infill, infill_spans, load, token_logprobs
+from model import (DecodeSettings, infill, infill_spans, load, shared_first_pass,
+                   token_logprobs)
 from model.sampler import _denoise, _layout, encode, tokenizable
 from tests.conftest import build_tiny_checkpoint
 
@@ -97,6 +98,37 @@ def test_bidirectional_cache_refreshed_every_step_equals_uncached(tmp_path):
         infill(eng, PREFIX, SUFFIX, dataclasses.replace(s, use_cache=False)).token_ids
     approx = infill(eng, PREFIX, SUFFIX, dataclasses.replace(s, refresh_every=0))
     assert len(approx.token_ids) <= 16 and not approx.cancelled
+
+
+class Counting(Biased):
+    """Counts the full passes (``run``) the sampler makes."""
+
+    def __init__(self, net):
+        super().__init__(net, torch.zeros(net.config.vocab_size))
+        self.full_passes = 0
+
+    def run(self, *args, **kwargs):
+        self.full_passes += 1
+        return super().run(*args, **kwargs)
+
+
+def test_shared_first_pass_skips_the_context_pass_and_changes_nothing(engine):
+    eng = dataclasses.replace(engine, network=Counting(engine.network))
+    block = DecodeSettings(max_tokens=12, threshold=1.1)
+    tries = [block, dataclasses.replace(block, single_line=True),
+             dataclasses.replace(block, temperature=0.8, seed=3), block]
+    alone = [infill(eng, PREFIX, SUFFIX, s) for s in tries]
+    assert eng.network.full_passes == 4
+    with shared_first_pass(eng):
+        shared = [infill(eng, PREFIX, SUFFIX, s) for s in tries]
+        assert eng.network.full_passes == 5  # only the first try ran the context pass
+        other = infill(eng, PREFIX + "x = 1\n", SUFFIX, block)  # another canvas: its own pass
+        assert eng.network.full_passes == 6 and other.forward_passes == alone[0].forward_passes
+    assert [r.token_ids for r in shared] == [r.token_ids for r in alone]
+    assert [r.forward_passes for r in shared] == [alone[0].forward_passes] + [
+        r.forward_passes - 1 for r in alone[1:]]
+    infill(eng, PREFIX, SUFFIX, block)  # after the block nothing is kept
+    assert eng.network.full_passes == 7
 
 
 def test_pad_tail_is_dropped(engine):
