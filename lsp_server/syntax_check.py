@@ -8,6 +8,7 @@ tree-sitter counts ERROR/MISSING nodes for every language with a grammar; for Py
 from __future__ import annotations
 
 import ast
+import re
 import warnings
 from functools import cached_property
 
@@ -83,3 +84,46 @@ def _python_parses(source: str) -> bool:
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return False
     return True
+
+
+# What a Python line needs around it to parse alone: a header before a clause, a body after a
+# header, a def after a decorator.
+_CLAUSE_HEADERS = {"elif": "if 1:\n    pass\n", "else": "if 1:\n    pass\n",
+                   "except": "try:\n    pass\n", "finally": "try:\n    pass\n"}
+_BRACKETS = {"(": ")", "[": "]", "{": "}"}
+_STRINGS_AND_COMMENT = re.compile(r"""'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|#.*""")
+
+
+def python_line_parses(line: str) -> bool:
+    """Whether one Python line parses on its own: as a statement (a block header with a body, a
+    clause such as ``else:`` after a header, a decorator before a def), or as the part of a
+    bracketed expression that opens or closes on other lines (a dict entry, a call's first or
+    last line). A line the user is typing is judged by this when the code around it is broken
+    anyway, so that its errors no longer hide a suggestion that leaves it broken."""
+    code = line.strip()
+    word = re.match(r"\w+|@", code)
+    head = _CLAUSE_HEADERS.get(word.group() if word else "", "")
+    tail = ""
+    if _STRINGS_AND_COMMENT.sub("", code).rstrip().endswith(":"):
+        tail = "\n    pass" + ("\nexcept:\n    pass" if word and word.group() == "try" else "")
+    elif word and word.group() == "@":
+        tail = "\ndef f(): pass"
+    opens, closes = _unbalanced(code)
+    wrapped = ((head, tail), ("[", "]"), ("{", "}"), ("f(", ")"),
+               (("x = " if opens else "") + opens, closes))
+    return any(_python_parses(before + code + after) for before, after in wrapped)
+
+
+def _unbalanced(code: str) -> tuple[str, str]:
+    """(openers, closers) that would balance the brackets of ``code``, outside its strings."""
+    stack, opens = [], ""
+    closer_of = {close: open_ for open_, close in _BRACKETS.items()}
+    for ch in _STRINGS_AND_COMMENT.sub("", code):
+        if ch in _BRACKETS:
+            stack.append(ch)
+        elif ch in closer_of:
+            if stack and stack[-1] == closer_of[ch]:
+                stack.pop()
+            else:
+                opens = closer_of[ch] + opens
+    return opens, "".join(_BRACKETS[ch] for ch in reversed(stack))

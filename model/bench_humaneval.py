@@ -116,31 +116,44 @@ def typed_head(task: dict, typed: float) -> str:
     return indent + content[:cut] if typed else ""
 
 
-def task_request(task: dict, cfg, head: str = ""):
+def kept_tail(task: dict, rest: float, head: str = "") -> str:
+    """What stays after the cursor on the missing line: the last ``rest`` of its content, cut
+    at a space or punctuation mark, never into ``head`` (an edit inside a line, such as an
+    argument typed between the brackets an editor closed by itself)."""
+    line = task["canonical_solution"].split("\n")[0].rstrip()
+    cut = len(line) - int(len(line.strip()) * rest)
+    while len(head) < cut < len(line) and line[cut - 1].isalnum() and line[cut].isalnum():
+        cut += 1  # not inside a word
+    return line[max(cut, len(head)):] if rest else ""
+
+
+def task_request(task: dict, cfg, head: str = "", tail: str = ""):
     """The task as the server sees it: the missing line left empty in the document (or holding
-    ``head``, what was typed of it), the cursor at its end (so the line's own newline follows
-    the span, as in an editor)."""
+    ``head``, what was typed of it, and ``tail``, what stays after it), the cursor after
+    ``head`` (so the line's own newline follows the span, as in an editor)."""
     from lsp_server.actions import inline_request
     from lsp_server.documents import DocumentStore
 
-    text = task["prompt"] + head + "\n" + task["suffix"]
+    text = task["prompt"] + head + tail + "\n" + task["suffix"]
     doc = DocumentStore().open("file:///humaneval.py", "python", 1, text)
     return inline_request(doc, task["prompt"].count("\n"), len(head.encode("utf-16-le")) // 2, cfg)
 
 
-def product(cfg, keep: int = 1, typed: float = 0.0) -> Variant:
+def product(cfg, keep: int = 1, typed: float = 0.0, rest: float = 0.0) -> Variant:
     """The server's inline completion (``lsp_server.actions.attempt_inline``) under ``cfg``:
     its length plan, context, attempts, syntax check and cleaning; ``keep`` > 1 is an explicit
     request, with alternatives. With ``typed``, the user typed that much of the line first and
-    the answer is what was typed plus the suggestion."""
+    the answer is what was typed plus the suggestion; with ``rest``, that share of the line's
+    end stays after the cursor and ends the answer."""
     from lsp_server.actions import attempt_inline
 
     def run(engine, task):
         head = typed_head(task, typed)
-        chosen = attempt_inline(engine, task_request(task, cfg, head), cfg, _never, keep)
-        if head and chosen.text is not None:
-            chosen = dataclasses.replace(chosen, text=head + chosen.text,
-                                         texts=[head + t for t in chosen.texts])
+        tail = kept_tail(task, rest, head)
+        chosen = attempt_inline(engine, task_request(task, cfg, head, tail), cfg, _never, keep)
+        if (head or tail) and chosen.text is not None:
+            chosen = dataclasses.replace(chosen, text=head + chosen.text + tail,
+                                         texts=[head + t + tail for t in chosen.texts])
         return chosen
 
     return run
@@ -148,7 +161,7 @@ def product(cfg, keep: int = 1, typed: float = 0.0) -> Variant:
 
 def oracle(cfg) -> Variant:
     """The canonical solution's exact token count as the budget, with no pad tail; one attempt."""
-    from lsp_server.actions import clean_inline, decode_settings, syntax_check
+    from lsp_server.actions import clean_inline, decode_settings, inline_errors
     from lsp_server.attempts import best_of
 
     def run(engine, task):
@@ -160,7 +173,7 @@ def oracle(cfg) -> Variant:
         fixed = dataclasses.replace(decode_settings(cfg, n, False, False), fixed_length=True)
         return best_of([fixed], lambda s: infill(engine, req.prefix, req.suffix, s),
                        lambda result: clean_inline(req, result.text),
-                       syntax_check(req).added_errors if cfg.syntax_attempts else None)
+                       inline_errors(req) if cfg.syntax_attempts else None)
 
     return run
 
@@ -310,12 +323,14 @@ def main(
     settings: dict | None = None,
     versus: dict | None = None,
     typed: float = 0.0,
+    rest: float = 0.0,
 ) -> dict:
     """Run the benchmark, print a table, write JSON (and the dial plot) if asked; return metrics.
 
     ``settings`` (the server's, camelCase) go over its defaults; ``versus`` over those gives a
     second variant, run on each task right after the first (side by side). ``typed`` > 0
-    measures the rest of a line: that share of the missing line is typed before asking.
+    measures the rest of a line: that share of the missing line is typed before asking;
+    ``rest`` > 0 keeps that share of its end after the cursor (an edit inside a line).
     """
     from lsp_server.actions import decode_settings
     from lsp_server.config import decode
@@ -329,14 +344,14 @@ def main(
         cfg = msgspec.structs.replace(cfg, syntax_attempts=attempts)
     base = decode_settings(cfg, 8, False, False)
     infill_warm_up(engine)
-    variants = {"plan": product(cfg, typed=typed)}
+    variants = {"plan": product(cfg, typed=typed, rest=rest)}
     if with_oracle:
         variants["oracle"] = oracle(cfg)
     if explicit:
         variants["explicit"] = product(cfg, keep=cfg.explicit_candidates)
     if versus:
         other = decode(settings, versus)
-        variants["versus"] = product(other, typed=typed)
+        variants["versus"] = product(other, typed=typed, rest=rest)
         if other.precision != cfg.precision:  # the same checkpoint, loaded a second time
             variants["versus"] = on_engine(load(checkpoint, device, other.precision),
                                            variants["versus"])
@@ -353,6 +368,7 @@ def main(
         "server_settings": settings or {},
         "dtype": str(engine.dtype).removeprefix("torch."),
         "typed": typed,
+        "rest": rest,
     }
     if versus:
         metrics["versus"] = {"server_settings": versus, **summary["versus"]}
@@ -406,6 +422,8 @@ def cli(argv: Sequence[str] | None = None) -> int:
                     help='server settings over the defaults, e.g. \'{"blockTokens": 32}\'')
     ap.add_argument("--typed", type=float, default=0.0,
                     help="type this share of the missing line first: the rest of a line")
+    ap.add_argument("--rest", type=float, default=0.0,
+                    help="keep this share of the line's end after the cursor: inside a line")
     ap.add_argument("--versus", type=json.loads,
                     help="settings over --settings for a second variant, side by side")
     main(**vars(ap.parse_args(argv)))

@@ -77,6 +77,10 @@ def test_inline_position_is_utf16():
         ("f(a, )\n", 5, "b)", "b"),
         ("x = \n", 4, "x = ", "x ="),  # overlap only with what follows, never with the prefix
         ("print()\n", 6, ")", None),  # nothing new left
+        # the rest of the line written out again, then more: cut where it begins
+        ("t = sum()  # é😀\n", 8, 'values)  # é😀"; t = sum(label', "values"),
+        ("n = len(x)  # size\n", 10, "  # size of x  # size", None),
+        ("f(a, )\n", 5, "b), g(c)", "b), g(c"),  # a one-character rest: not cut at
     ],
 )
 def test_clean_inline_never_duplicates_the_rest_of_the_line(text, col, raw, expected):
@@ -139,6 +143,33 @@ def test_inline_syntax_check_covers_the_function_not_the_broken_rest_of_the_file
     assert check.before == "def f(x):\n    " and check.after == "\n    return x"
     assert check.base_errors == 0
     assert check.added_errors("y = (") > 0 and check.added_errors("y = x") == 0
+
+
+TYPING = "def f(values, n):\n    total = 0\n    if n %\n    return total\n"
+
+
+def test_the_rest_of_a_broken_line_must_leave_that_line_parseable():
+    """The half-typed line breaks the function, so a suggestion that leaves it broken adds no
+    error: it is withheld because the completed line does not parse on its own."""
+    req = actions.inline_request(open_doc(TYPING), 2, len("    if n %"), CFG)
+    count = actions.inline_errors(req)
+    assert actions.syntax_check(req).added_errors("  #") == 0  # what the old check let through
+    assert count("  #") > 0 and count(" values") > 0
+    assert count(" 2 == 0:") == 0  # a header with no body yet is a finished line
+    written = "def f(values):\n    table = {\n        'zero\n"  # top-down, nothing after
+    req = actions.inline_request(open_doc(written), 2, len("        'zero"), CFG)
+    assert actions.inline_errors(req)("': 0,") == 0  # an entry of a dict opened above
+    assert actions.inline_errors(req)("': 0 0") > 0
+
+
+def test_the_line_rule_spares_prose_and_other_languages():
+    text = 'def f(:\n    """Return the\n    """\n'
+    req = actions.inline_request(open_doc(text), 1, len('    """Return the'), CFG)
+    assert actions.syntax_check(req).base_errors > 0
+    assert actions.inline_errors(req)(" sum of it") == 0  # inside a docstring: words
+    js = "function f(x) {\n  if (x %\n}\n"
+    req = actions.inline_request(open_doc(js, "file:///t.js", "javascript"), 1, len("  if (x %"), CFG)
+    assert actions.inline_errors(req)(" 2") == actions.syntax_check(req).added_errors(" 2")
 
 
 def test_a_huge_python_statement_is_checked_incrementally_over_the_document():

@@ -279,3 +279,30 @@ def test_typed_head_keeps_the_indentation_and_never_cuts_a_word():
     assert bench_humaneval.typed_head(task, 0.5) == "        if len("
     assert bench_humaneval.typed_head(task, 0.3) == "        if "  # not "        if le"
     assert bench_humaneval.typed_head(task, 1.0) == "        if len(word) == 1:"
+
+
+def test_kept_tail_is_the_line_end_cut_between_words_never_into_the_head():
+    task = {"canonical_solution": "        if len(word) == 1:\n"}
+    assert bench_humaneval.kept_tail(task, 0.0) == ""
+    assert bench_humaneval.kept_tail(task, 0.3) == "== 1:"
+    assert bench_humaneval.kept_tail(task, 0.45, "        if ") == ") == 1:"  # not "rd) == 1:"
+    assert bench_humaneval.kept_tail(task, 0.9, "        if len(") == "word) == 1:"
+
+
+@pytest.mark.parametrize(("typed", "rest"), [(0.5, 0.0), (0.4, 0.3)])
+def test_a_partly_typed_true_line_is_completed_by_its_truth(typed, rest):
+    """The truth between what was typed and what stays after the cursor is neither withheld
+    (the line rule of ``inline_errors``) nor cut (``clean_inline``), on 300 tasks."""
+    from lsp_server.actions import clean_inline, inline_errors
+
+    cfg = ServerConfig()
+    lost = []
+    for task in load_tasks(DATA_DIR / SPLIT_FILES["single"], limit=300):
+        line = task["canonical_solution"].split("\n")[0].rstrip()
+        head = bench_humaneval.typed_head(task, typed)
+        tail = bench_humaneval.kept_tail(task, rest, head)
+        middle = line[len(head) : len(line) - len(tail)]
+        req = bench_humaneval.task_request(task, cfg, head, tail)
+        if middle.strip() and (inline_errors(req)(middle) or clean_inline(req, middle) is None):
+            lost.append(task["task_id"])
+    assert lost == []

@@ -494,10 +494,10 @@ def test_ghost_text_then_tab_inserts_the_suggestion(editor: Editor) -> None:
 
 def test_ghost_text_after_non_ascii_uses_utf16_columns(editor: Editor) -> None:
     # "é" is 2 bytes / 1 UTF-16 unit, "😀" is 4 bytes / 2 units, on both sides of the cursor
-    # (mid-line, after "len("): a byte or code-point mix-up puts the insertion elsewhere.
+    # (mid-line, after "sum("): a byte or code-point mix-up puts the insertion elsewhere.
     # (Right after such characters the shipped model writes only half-characters, which are
     # never offered, so the cursor follows ASCII code.)
-    keys = 'o' + 'label = "é😀"; n = len(values) -  # é😀' + "<Left>" * len("  # é😀")
+    keys = 'o' + 'label = "é😀"; total = sum()  # é😀' + "<Left>" * len(")  # é😀")
     _accept_ghost(editor, "    total = sum(values)", keys)
 
 
