@@ -21,7 +21,12 @@ from lsp_server.config import ServerConfig
 from lsp_server.documents import Document
 from lsp_server.edits import char_range, replace_span
 from lsp_server.inline_plan import InlinePlan, plan
-from lsp_server.syntax_check import DocumentCheck, SyntaxCheck, python_line_parses
+from lsp_server.syntax_check import (
+    DocumentCheck,
+    SyntaxCheck,
+    opens_python_block,
+    python_line_parses,
+)
 
 log = logging.getLogger(__name__)
 Cancel = Callable[[], bool]
@@ -30,7 +35,8 @@ _WORD_BEFORE = re.compile(r"\w+$")
 LARGE_SPAN = 8 * regions.CHECK_SPAN_BYTES  # chars: checked incrementally, tree-sitter only
 
 
-def decode_settings(cfg: ServerConfig, max_tokens: int, single_line: bool, allow_empty: bool):
+def decode_settings(cfg: ServerConfig, max_tokens: int, single_line: bool, allow_empty: bool,
+                    engine=None):
     """The sampler's settings for one request, from the server config."""
     from model import DecodeSettings  # torch loads on the worker thread, not at import
 
@@ -117,7 +123,7 @@ def attempt_inline(engine, req: InlineRequest, cfg: ServerConfig, cancel: Cancel
     """
     from model import infill, shared_first_pass
 
-    settings = decode_settings(cfg, req.plan.max_tokens, req.plan.single_line, allow_empty=False)
+    settings = decode_settings(cfg, req.plan.max_tokens, req.plan.single_line, False, engine)
     count = 1 if req.plan.single_line else cfg.syntax_attempts
     if keep > 1:
         count = max(count, keep + 1)
@@ -148,16 +154,30 @@ def inline_errors(req: InlineRequest) -> Callable[[str], int]:
     accepted wherever it was before.
     """
     check = syntax_check(req)
-    if not req.plan.single_line or req.doc.language != "python" or _in_text(req):
+    if req.doc.language != "python" or _in_text(req):
         return check.added_errors
 
     def errors(text: str) -> int:
-        added = check.added_errors(text)
-        if added or not check.base_errors:
+        added = check.added_errors_in(_with_body(check, req, text))
+        if added or not check.base_errors or not req.plan.single_line:
             return added
         return 0 if python_line_parses(_completed_lines(req, text)[0]) else 1
 
     return errors
+
+
+def _with_body(check: SyntaxCheck, req: InlineRequest, text: str) -> str:
+    """The checked source with ``text`` at the cursor, and a ``pass`` body under its last line
+    when that line opens a block whose body is not written yet (nothing below it is indented
+    deeper): a header the user will write the body of is unfinished, not broken."""
+    rest, newline, below = check.after.partition("\n")
+    last = _completed_lines(req, text)[-1]
+    indent = last[: len(last) - len(last.lstrip())]
+    following = next((line for line in below.split("\n") if line.strip()), "")
+    if not opens_python_block(last) or len(following) - len(following.lstrip()) > len(indent):
+        return check.before + text + check.after
+    body = "\n" + indent + ("\t" if indent.startswith("\t") else "    ") + "pass"
+    return check.before + text + rest + body + newline + below
 
 
 def _in_text(req: InlineRequest) -> bool:
@@ -388,7 +408,7 @@ def run_fix(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel
     pieces[0], pieces[-1] = _context(cfg, req.around[0] + pieces[0], pieces[-1] + req.around[1])
     budgets = [_budget(engine, doc.text[a:b], cfg) for a, b in holes]
     single = all(first == last for first, last in groups)
-    settings = decode_settings(cfg, max(budgets), single, allow_empty=True)
+    settings = decode_settings(cfg, max(budgets), single, True, engine)
     check, start, end = _check(doc, holes[0][0], holes[-1][1])
 
     def filled(texts: list[str]) -> int:  # errors over what the fill may leave
@@ -485,7 +505,7 @@ def run_docstring(engine, req: DocstringRequest, cfg: ServerConfig, cancel: Canc
     before, after = _context(cfg, req.around[0] + req.doc.text[: req.insert],
                              req.doc.text[req.insert :] + req.around[1])
     indent = req.opening[: len(req.opening) - len(req.opening.lstrip())]
-    settings = decode_settings(cfg, cfg.line_tokens, single_line=True, allow_empty=False)
+    settings = decode_settings(cfg, cfg.line_tokens, True, False, engine)
     result = infill_spans(engine, [before + indent, "\n" + after],
                           [settings.max_tokens], settings, cancel=cancel)
     if result.cancelled:

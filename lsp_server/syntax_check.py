@@ -104,7 +104,7 @@ def python_line_parses(line: str) -> bool:
     word = re.match(r"\w+|@", code)
     head = _CLAUSE_HEADERS.get(word.group() if word else "", "")
     tail = ""
-    if _STRINGS_AND_COMMENT.sub("", code).rstrip().endswith(":"):
+    if opens_python_block(code):
         tail = "\n    pass" + ("\nexcept:\n    pass" if word and word.group() == "try" else "")
     elif word and word.group() == "@":
         tail = "\ndef f(): pass"
@@ -112,6 +112,11 @@ def python_line_parses(line: str) -> bool:
     wrapped = ((head, tail), ("[", "]"), ("{", "}"), ("f(", ")"),
                (("x = " if opens else "") + opens, closes))
     return any(_python_parses(before + code + after) for before, after in wrapped)
+
+
+def opens_python_block(line: str) -> bool:
+    """Whether a Python line ends in a block header's ``:`` (outside strings and comments)."""
+    return _STRINGS_AND_COMMENT.sub("", line).rstrip().endswith(":")
 
 
 def _unbalanced(code: str) -> tuple[str, str]:

@@ -53,7 +53,8 @@ def test_the_last_line_ends_in_a_newline_for_the_model():
     assert req.suffix == "\n" and req.doc.text == text
     assert actions.inline_request(open_doc(text), 1, 4, CFG).suffix == "return\n"
     assert actions.inline_request(open_doc(text + "\n"), 1, 10, CFG).suffix == "\n"
-    assert actions.inline_request(open_doc(text), 0, 3, CFG).suffix == " mean(values):\n    return\n"
+    suffix = actions.inline_request(open_doc(text), 0, 3, CFG).suffix
+    assert suffix == " mean(values):\n    return\n"
 
 
 def test_inline_plan_empty_line_in_block_is_multi_line():
@@ -162,13 +163,26 @@ def test_the_rest_of_a_broken_line_must_leave_that_line_parseable():
     assert actions.inline_errors(req)("': 0 0") > 0
 
 
+@pytest.mark.parametrize("below", ["", "\n\ndef other():\n    pass\n", "    return total\n"])
+def test_a_block_header_whose_body_is_not_written_yet_may_be_offered(below):
+    """Writing top-down, the next line is often a header: its missing body is no error."""
+    text = "def f(xs):\n    total = 0\n    \n" + below
+    req = actions.inline_request(open_doc(text), 2, 4, CFG)
+    count = actions.inline_errors(req)
+    assert actions.syntax_check(req).added_errors("for x in xs:") > 0  # withheld before
+    assert count("for x in xs:") == 0 and count("if total:  # none yet") == 0
+    assert count("for x in:") > 0 and count("for x in xs: (") > 0
+    typed = actions.inline_request(open_doc(text.replace("    \n", "    for x \n", 1)), 2, 10, CFG)
+    assert actions.inline_errors(typed)("in xs:") == 0  # the rest of a typed header too
+
+
 def test_the_line_rule_spares_prose_and_other_languages():
     text = 'def f(:\n    """Return the\n    """\n'
     req = actions.inline_request(open_doc(text), 1, len('    """Return the'), CFG)
     assert actions.syntax_check(req).base_errors > 0
     assert actions.inline_errors(req)(" sum of it") == 0  # inside a docstring: words
     js = "function f(x) {\n  if (x %\n}\n"
-    req = actions.inline_request(open_doc(js, "file:///t.js", "javascript"), 1, len("  if (x %"), CFG)
+    req = actions.inline_request(open_doc(js, "file:///t.js", "javascript"), 1, 9, CFG)
     assert actions.inline_errors(req)(" 2") == actions.syntax_check(req).added_errors(" 2")
 
 

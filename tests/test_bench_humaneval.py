@@ -103,8 +103,8 @@ def test_main_in_process_without_oracle(tiny_checkpoint):
 
 def test_settings_and_a_versus_variant_run_side_by_side(tiny_checkpoint, tmp_path):
     """Server settings reach the headline; ``versus`` ones a second variant, task by task."""
-    from model.sampler import encode
     from model import load
+    from model.sampler import encode
 
     out = tmp_path / "samples.jsonl"
     unchecked, one_token = {"syntaxAttempts": 0}, {"blockTokens": 1, "lineTokens": 1}
@@ -113,7 +113,8 @@ def test_settings_and_a_versus_variant_run_side_by_side(tiny_checkpoint, tmp_pat
     assert metrics["server_settings"] == unchecked and metrics["attempts"] == 0
     assert metrics["versus"]["server_settings"] == one_token and metrics["versus"]["n"] == 4
     plan = [json.loads(line) for line in out.read_text().splitlines()]
-    versus = [json.loads(line) for line in out.with_suffix(".versus.jsonl").read_text().splitlines()]
+    versus = out.with_suffix(".versus.jsonl").read_text().splitlines()
+    versus = [json.loads(line) for line in versus]
     assert [r["task_id"] for r in plan] == [r["task_id"] for r in versus]
     engine = load(str(tiny_checkpoint), "cpu")
     tokens = [len(encode(engine, r["completion"].strip())) for r in versus if r["completion"]]
