@@ -37,17 +37,28 @@ LARGE_SPAN = 8 * regions.CHECK_SPAN_BYTES  # chars: checked incrementally, tree-
 
 def decode_settings(cfg: ServerConfig, max_tokens: int, single_line: bool, allow_empty: bool,
                     engine=None):
-    """The sampler's settings for one request, from the server config."""
+    """The sampler's settings for one request, from the server config; the decoding defaults
+    depend on how fast ``engine`` computes (careful unless fp32 on a CPU)."""
     from model import DecodeSettings  # torch loads on the worker thread, not at import
 
+    threshold, steps_per_token = cfg.decoding(careful=computes_fast(engine))
     return DecodeSettings(
         max_tokens=max(1, min(max_tokens, cfg.max_span_tokens)),
-        threshold=cfg.threshold,
-        steps_per_token=cfg.steps_per_token,
+        threshold=threshold,
+        steps_per_token=steps_per_token,
         context_tokens=cfg.context_tokens,
         single_line=single_line,
         allow_empty=allow_empty,
     )
+
+
+def computes_fast(engine) -> bool:
+    """Whether ``engine`` runs in bf16 (or fp16) or off the CPU (assumed of anything without a
+    device and a dtype); fp32 on a CPU takes about twice as long per step."""
+    device, dtype = getattr(engine, "device", None), getattr(engine, "dtype", None)
+    if device is None or dtype is None:
+        return True
+    return device.type != "cpu" or str(dtype) != "torch.float32"
 
 
 def _context(cfg: ServerConfig, before: str, after: str) -> tuple[str, str]:

@@ -170,7 +170,8 @@ def oracle(cfg) -> Variant:
 
         req = task_request(task, cfg)
         n = len(encode(engine, task["canonical_solution"].rstrip("\n")))
-        fixed = dataclasses.replace(decode_settings(cfg, n, False, False), fixed_length=True)
+        fixed = dataclasses.replace(decode_settings(cfg, n, False, False, engine),
+                                    fixed_length=True)
         return best_of([fixed], lambda s: infill(engine, req.prefix, req.suffix, s),
                        lambda result: clean_inline(req, result.text),
                        inline_errors(req) if cfg.syntax_attempts else None)
@@ -342,7 +343,7 @@ def main(
     engine = load(checkpoint, device, cfg.precision)
     if attempts is not None:
         cfg = msgspec.structs.replace(cfg, syntax_attempts=attempts)
-    base = decode_settings(cfg, 8, False, False)
+    base = decode_settings(cfg, 8, False, False, engine)
     infill_warm_up(engine)
     variants = {"plan": product(cfg, typed=typed, rest=rest)}
     if with_oracle:

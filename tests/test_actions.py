@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from lsp_server import actions
@@ -62,6 +63,18 @@ def test_inline_plan_empty_line_in_block_is_multi_line():
     req = actions.inline_request(open_doc(text), 1, 4, CFG)
     assert not req.plan.single_line
     assert req.plan.max_tokens == CFG.block_tokens
+
+
+def test_the_decoding_defaults_are_careful_unless_fp32_on_a_cpu(tiny_checkpoint):
+    from model import load
+
+    quick = actions.decode_settings(CFG, 24, True, False, load(tiny_checkpoint, "cpu", "float32"))
+    careful = actions.decode_settings(CFG, 24, True, False,
+                                      load(tiny_checkpoint, "cpu", "bfloat16"))
+    assert (quick.threshold, quick.steps_per_token) == (0.5, 0.125)
+    assert (careful.threshold, careful.steps_per_token) == (0.9, 0.5)
+    set_ = msgspec.structs.replace(CFG, threshold=0.8, steps_per_token=0.25)
+    assert actions.decode_settings(set_, 24, True, False, None).threshold == 0.8
 
 
 def test_inline_position_is_utf16():

@@ -5,8 +5,7 @@ import json
 import pytest
 import torch
 
-from model import load
-from model import checkpoint
+from model import checkpoint, load
 from model.checkpoint import cpu_has_bf16, save_checkpoint
 from tests.conftest import build_tiny_checkpoint
 

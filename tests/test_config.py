@@ -103,3 +103,12 @@ def test_the_server_bounds_onednn_caches_unless_told(monkeypatch, tiny_checkpoin
     monkeypatch.setenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "8")
     server.load_engine(str(tiny_checkpoint), "cpu", "float32")
     assert os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] == "8"
+
+
+def test_decoding_defaults_follow_how_fast_the_model_computes():
+    cfg = decode({})
+    assert cfg.threshold is None and cfg.steps_per_token is None
+    assert cfg.decoding(careful=True) == (0.9, 0.5)
+    assert cfg.decoding(careful=False) == (0.5, 0.125)
+    chosen = decode({"threshold": 0.7})
+    assert chosen.decoding(True) == (0.7, 0.5) and chosen.decoding(False) == (0.7, 0.125)

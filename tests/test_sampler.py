@@ -6,8 +6,7 @@ import math
 import pytest
 import torch
 
-from model import (DecodeSettings, infill, infill_spans, load, shared_first_pass,
-                   token_logprobs)
+from model import DecodeSettings, infill, infill_spans, load, shared_first_pass, token_logprobs
 from model.sampler import _denoise, _layout, encode, tokenizable
 from tests.conftest import build_tiny_checkpoint
 

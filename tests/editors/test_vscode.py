@@ -85,8 +85,9 @@ def package_contributions() -> dict:
 def test_settings_mirror_server_config():
     """Every server setting is declared in package.json with the server's default.
 
-    The extension sends no value for "" (the server's own default: the shipped model for
-    ``modelPath``, the command line for ``logLevel``).
+    The extension sends no value for "" or null (the server's own default: the shipped model
+    for ``modelPath``, the command line for ``logLevel``, decoding by the model's precision for
+    ``threshold`` and ``stepsPerToken``).
     """
     from lsp_server.config import ServerConfig
 
@@ -102,9 +103,10 @@ def test_settings_mirror_server_config():
                 assert declared[key]["default"] == getattr(defaults.features, sub.name), key
             continue
         expected = getattr(defaults, field.name)
-        if expected is None or field.name == "model_path":
-            expected = ""
         key = f"infill.{field.encode_name}"
+        if expected is None or field.name == "model_path":
+            assert declared[key]["default"] in ("", None), key
+            continue
         assert declared[key]["default"] == expected, key
 
 
