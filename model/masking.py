@@ -10,6 +10,8 @@ of ``seq_len`` tokens out of it, drawing the kind of corruption from a configura
 * ``block``: a function body, block or statement ("fix this function");
 * ``docstring``: a docstring ("insert docstring");
 * ``cursor``: from a token inside a line to the end of that line (single-line completion);
+* ``inside``: a span inside a line that stops before its end, the rest of the line in the suffix
+  (an edit inside a line, an argument between brackets the editor closed);
 * ``noise``: 5-20% of the tokens replaced by random ones; every position must name its
   original token, so the model can score existing code (``token_logprobs``).
 
@@ -25,19 +27,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
-KINDS = ("mdlm", "lines", "block", "docstring", "cursor", "noise")
+KINDS = ("mdlm", "lines", "block", "docstring", "cursor", "inside", "noise")
 DEFAULT_MIX = {
     "mdlm": 0.3,
     "lines": 0.2,
     "block": 0.2,
     "docstring": 0.05,
-    "cursor": 0.15,
+    "cursor": 0.1,
+    "inside": 0.05,
     "noise": 0.1,
 }
 SPAN_CAPTURES = {"block": ("function.body", "block", "statement"), "docstring": ("docstring",)}
 CAPTURE_KINDS = ("function.body", "block", "statement", "docstring")
 # Mask budgets the server uses per kind: the span is sometimes given exactly this many masks.
-SERVER_BUDGETS = {"lines": (24, 64), "cursor": (24,), "block": (64,), "docstring": (64,)}
+SERVER_BUDGETS = {"lines": (24, 64), "cursor": (24,), "inside": (24,), "block": (64,),
+                  "docstring": (64,)}
 NUM_SPECIAL = 3  # pad, eos, mask: never drawn as noise
 
 
@@ -162,8 +166,10 @@ class ExampleMaker:
         if kind == "noise":
             return self._noise(file)
         span = None
-        if kind in ("lines", "cursor"):
-            span = self._pick_lines(file) if kind == "lines" else self._pick_cursor(file)
+        if kind in ("lines", "cursor", "inside"):
+            pick = {"lines": self._pick_lines, "cursor": self._pick_cursor,
+                    "inside": self._pick_inside}[kind]
+            span = pick(file)
         elif kind in SPAN_CAPTURES:
             span = self._pick_region(file, SPAN_CAPTURES[kind])
         if span is None:
@@ -200,6 +206,16 @@ class ExampleMaker:
             return None
         cursor = int(self.rng.integers(start, end + 1))  # == end: nothing left to type
         return cursor, end
+
+    def _pick_inside(self, file):
+        lines = file.lines[file.lines[:, 1] - file.lines[:, 0] >= 3]  # room for a rest
+        if len(lines) == 0:
+            return None
+        start, end = (int(v) for v in lines[self.rng.integers(len(lines))])
+        if end - start > self.max_span:
+            return None
+        cursor = int(self.rng.integers(start, end - 1))
+        return cursor, int(self.rng.integers(cursor + 1, end))  # at least a token stays
 
     def _pick_region(self, file, captures):
         spans = [file.spans[c] for c in captures if c in file.spans and len(file.spans[c])]

@@ -40,7 +40,7 @@ class Greeter:
 '''
 SEQ_LEN = 64
 VOCAB = 300
-SPAN_KINDS = ("lines", "block", "docstring", "cursor")
+SPAN_KINDS = ("lines", "block", "docstring", "cursor", "inside")
 
 
 @pytest.fixture(scope="module")
@@ -167,6 +167,17 @@ def test_cursor_runs_to_end_of_line(tfile):
         seq, (s, e), _ = recover(ex)
         assert find(tfile.ids, seq) + e in line_ends  # the newline itself stays in the suffix
         assert not set(seq[s:e].tolist()) & newline_ids
+
+
+def test_inside_stops_before_the_end_of_its_line(tfile):
+    maker = ExampleMaker(SEQ_LEN, vocab_size=VOCAB, seed=6)
+    starts, ends = tfile.lines[:, 0], tfile.lines[:, 1]
+    for _ in range(100):
+        ex = maker.make_kind(tfile, "inside")
+        seq, (s, e), _ = recover(ex)
+        at = find(tfile.ids, seq)
+        line = np.flatnonzero((starts <= at + s) & (at + s < ends))
+        assert len(line) == 1 and at + e < ends[line[0]]  # some of the line stays after it
 
 
 @pytest.mark.parametrize(
