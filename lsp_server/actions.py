@@ -162,7 +162,8 @@ def inline_errors(req: InlineRequest) -> Callable[[str], int]:
     each of 300 HumanEval lines typed, this withheld 39 of the 42 offered suggestions that left
     the program unparseable, and nothing else; the truth's rest of 2,520 partly typed lines
     (a third, a half, two thirds), with the rest of the function below or not yet written, was
-    accepted wherever it was before.
+    accepted wherever it was before. A Python block header whose body is not written yet is
+    unfinished, not broken (``_with_body``). Neither rule applies inside a string or comment.
     """
     check = syntax_check(req)
     if req.doc.language != "python" or _in_text(req):
