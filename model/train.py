@@ -344,6 +344,12 @@ def fitted_steps(step: int, seconds_per_step: float, left_s: float) -> int:
     return step + max(1, int(0.98 * left_s / seconds_per_step))
 
 
+def last_step(args, first: int) -> int:
+    """Where an invocation that starts at step ``first`` stops: the schedule's end, or
+    ``--run-steps`` later if that comes first."""
+    return args.steps if args.run_steps is None else min(args.steps, first + args.run_steps)
+
+
 def train_loop(args, net, opt, loader, val, state, device, ctx, log_path, save=None) -> dict:
     """Steps until ``args.steps``, ``args.run_steps`` or ``args.minutes``; returns the counters.
 
@@ -352,7 +358,7 @@ def train_loop(args, net, opt, loader, val, state, device, ctx, log_path, save=N
     model = torch.compile(net) if args.compile else net
     step, tokens, per_step = state["step"], state["tokens"], args.batch * args.seq_len
     first = step
-    last = args.steps if args.run_steps is None else min(args.steps, step + args.run_steps)
+    last = last_step(args, first)
     t_start = t_log = t_save = time.perf_counter()
     wait, loss_sum, n = 0.0, torch.zeros((), device=device), 0
     batches = iter(loader)
@@ -368,7 +374,8 @@ def train_loop(args, net, opt, loader, val, state, device, ctx, log_path, save=N
             elif fit_from is not None:
                 per = (time.perf_counter() - fit_from) / (FIT_STEPS[1] - FIT_STEPS[0])
                 left = args.minutes * 60 - (time.perf_counter() - t_start)
-                args.steps = last = fitted_steps(step, per, left)
+                args.steps = fitted_steps(step, per, left)
+                last = last_step(args, first)
                 log(dict(event="fit", step=step, steps=args.steps, step_s=per), log_path)
         if save is not None and args.save_minutes is not None and (
             now - t_save >= args.save_minutes * 60 and step > first

@@ -124,8 +124,9 @@ def test_init_fine_tunes_an_engine_checkpoint(runs, tmp_path):
     assert load(out, "cpu").config == load(root / "b", "cpu").config
 
 
-def test_fit_schedule_ends_the_cosine_with_the_minutes(runs, tmp_path, monkeypatch):
-    """Timed on a fake clock (0.1 s per reading): the fitted schedule runs to its end."""
+def fitted_run(runs, out: Path, monkeypatch, *extra: str) -> tuple[list[dict], dict, dict]:
+    """A ``--fit-schedule`` run timed on a fake clock (0.1 s per reading): its log, the fit
+    record and the saved resume state."""
     import itertools
     import types
 
@@ -135,16 +136,25 @@ def test_fit_schedule_ends_the_cosine_with_the_minutes(runs, tmp_path, monkeypat
     monkeypatch.setattr(train, "time", types.SimpleNamespace(perf_counter=lambda: next(ticks) / 10))
     monkeypatch.setattr(train, "FIT_STEPS", (2, 6))
     root, _, _ = runs
-    out = tmp_path / "fit"
     main(parse_args(["--init", str(root / "b"), "--out", str(out), "--corpus",
                      str(root / "corpus.jsonl"), "--seq-len", "64", "--batch", "4",
                      "--steps", "100000", "--warmup", "2", "--minutes", "0.1", "--fit-schedule",
                      "--save-minutes", "0.02", "--workers", "0", "--log-every", "1000",
-                     "--val-per-kind", "2", "--device", "cpu"]))
+                     "--val-per-kind", "2", "--device", "cpu", *extra]))
     log = read_log(out / "train_log.jsonl")
     fit = next(r for r in log if r.get("event") == "fit")
     assert fit["step"] == 6 and 6 < fit["steps"] < 100
-    saved = json.loads((out / "resume" / "train_state.json").read_text())
+    return log, fit, json.loads((out / "resume" / "train_state.json").read_text())
+
+
+def test_fit_schedule_stops_at_run_steps_and_keeps_the_fitted_length(runs, tmp_path, monkeypatch):
+    _, fit, saved = fitted_run(runs, tmp_path / "fit", monkeypatch, "--run-steps", "8")
+    assert fit["steps"] > 8
+    assert saved["step"] == 8 and saved["args"]["steps"] == fit["steps"]  # resumes on that cosine
+
+
+def test_fit_schedule_ends_the_cosine_with_the_minutes(runs, tmp_path, monkeypatch):
+    log, fit, saved = fitted_run(runs, tmp_path / "fit", monkeypatch)
     assert saved["step"] == fit["steps"] == saved["args"]["steps"]  # ended by the schedule
     last = [r for r in log if "loss" in r][-1]
     assert last["step"] == fit["steps"] and last["lr"] < 0.12 * 1e-3  # the cosine's floor is 10%
