@@ -36,12 +36,12 @@ LARGE_SPAN = 8 * regions.CHECK_SPAN_BYTES  # chars: checked incrementally, tree-
 
 
 def decode_settings(cfg: ServerConfig, max_tokens: int, single_line: bool, allow_empty: bool,
-                    engine=None):
+                    engine=None, explicit: bool = False):
     """The sampler's settings for one request, from the server config; the decoding defaults
-    depend on how fast ``engine`` computes (careful unless fp32 on a CPU)."""
+    depend on how fast ``engine`` computes and on whether the user asked (``cfg.decoding``)."""
     from model import DecodeSettings  # torch loads on the worker thread, not at import
 
-    threshold, steps_per_token = cfg.decoding(careful=computes_fast(engine))
+    threshold, steps_per_token = cfg.decoding(computes_fast(engine), explicit)
     return DecodeSettings(
         max_tokens=max(1, min(max_tokens, cfg.max_span_tokens)),
         threshold=threshold,
@@ -111,36 +111,40 @@ def inline_request(doc: Document, line: int, character: int, cfg: ServerConfig,
 
 
 def run_inline(engine, req: InlineRequest, cfg: ServerConfig, cancel: Cancel,
-               keep: int = 1) -> list[str]:
-    """Denoise the span at the cursor: up to ``keep`` different cleaned texts to insert, the
-    greedy one first; none when nothing is worth offering."""
-    chosen = attempt_inline(engine, req, cfg, cancel, keep)
+               explicit: bool = False) -> list[str]:
+    """Denoise the span at the cursor: the cleaned texts to insert (one, or for an ``explicit``
+    request up to ``cfg.explicit_candidates`` different ones), the greedy one first; none when
+    nothing is worth offering."""
+    chosen = attempt_inline(engine, req, cfg, cancel, explicit)
     if chosen.withheld:
         log.debug("inline completion withheld: every candidate adds a syntax error")
     return chosen.texts
 
 
 def attempt_inline(engine, req: InlineRequest, cfg: ServerConfig, cancel: Cancel,
-                   keep: int = 1) -> Attempted:
+                   explicit: bool = False) -> Attempted:
     """The candidates for the span at the cursor: the chosen text (cleaned) and what it cost.
 
     A block (cursor on an empty line) gets up to ``cfg.syntax_attempts`` candidates, the first
     that adds no syntax error winning. The rest of a line gets one: a second would double the
     latency of the most frequent request (server p50 147 -> 232 ms measured). A text that adds
-    a syntax error is never offered (``syntax_attempts=0``: one candidate, unchecked). With
-    ``keep`` > 1 (an explicit request, where the user can cycle through them), up to ``keep``
-    different ones are kept out of ``keep + 1`` tries (the spare: a block's one-line try often
-    repeats the block).
+    a syntax error is never offered (``syntax_attempts=0``: one candidate, unchecked). An
+    ``explicit`` request (a key: the user waits, and can cycle through them) decodes its greedy
+    tries more carefully (``ServerConfig.decoding``), samples as typing decodes, and keeps up to
+    ``keep = cfg.explicit_candidates`` different ones out of ``keep + 1`` tries (the spare: a
+    block's one-line try often repeats the block).
     """
     from model import infill, shared_first_pass
 
-    settings = decode_settings(cfg, req.plan.max_tokens, req.plan.single_line, False, engine)
+    plan = (req.plan.max_tokens, req.plan.single_line, False, engine)
+    settings = decode_settings(cfg, *plan, explicit)
+    keep = cfg.explicit_candidates if explicit else 1
     count = 1 if req.plan.single_line else cfg.syntax_attempts
     if keep > 1:
         count = max(count, keep + 1)
     with shared_first_pass(engine):  # attempts of one budget share the context pass
         return best_of(
-            schedule(settings, count, cfg.line_tokens),
+            schedule(settings, count, cfg.line_tokens, decode_settings(cfg, *plan)),
             lambda s: infill(engine, req.prefix, req.suffix, s, cancel=cancel),
             lambda result: clean_inline(req, result.text),
             inline_errors(req) if cfg.syntax_attempts else None,

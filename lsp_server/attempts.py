@@ -36,18 +36,20 @@ class Attempted:
         return self.text is None and not self.cancelled and bool(self.added_errors)
 
 
-def schedule(first, count: int, line_tokens: int | None = None) -> list:
+def schedule(first, count: int, line_tokens: int | None = None, sampled=None) -> list:
     """``count`` DecodeSettings (at least one) to try in order, from the plan's ``first``.
 
     With ``line_tokens``, a multi-line ``first`` is followed by a one-line attempt of that budget.
+    The rest sample, from ``sampled`` (default ``first``; its span and length as ``first``'s).
     """
     tries = [first]
     if line_tokens and not first.single_line:
         tries.append(dataclasses.replace(first, max_tokens=line_tokens, single_line=True))
+    base = first if sampled is None else sampled
     seed = first.seed
     while len(tries) < count:
         seed += 1
-        tries.append(dataclasses.replace(first, temperature=SAMPLE_TEMPERATURE, seed=seed))
+        tries.append(dataclasses.replace(base, temperature=SAMPLE_TEMPERATURE, seed=seed))
     return tries[: max(1, count)]
 
 

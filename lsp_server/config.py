@@ -19,8 +19,12 @@ log = logging.getLogger(__name__)
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "model" / "weights"
 
 Fraction = Annotated[float, msgspec.Meta(gt=0.0, le=1.0)]
-CAREFUL = (0.9, 0.5)  # (threshold, steps per token) where the model computes in bf16 or on a GPU
-QUICK = (0.5, 0.125)  # in fp32 on a CPU: about half the model time
+# (threshold, steps per token), slowest last: typing in fp32 on a CPU gets QUICK; typing where the
+# model computes in bf16 or on a GPU, or an explicit request in fp32 on a CPU, CAREFUL (about twice
+# the model time); an explicit request there THOROUGH (one step per token, about 1.4x CAREFUL's).
+QUICK = (0.5, 0.125)
+CAREFUL = (0.9, 0.5)
+THOROUGH = (0.9, 1.0)
 Tokens = Annotated[int, msgspec.Meta(ge=1, le=4096)]
 
 
@@ -65,11 +69,12 @@ class ServerConfig(msgspec.Struct, rename="camel", forbid_unknown_fields=False):
         except UnicodeEncodeError:
             raise ValueError("modelPath is not valid Unicode (a lone surrogate)") from None
 
-    def decoding(self, careful: bool) -> tuple[float, float]:
-        """(threshold, steps per token): the settings', else careful decoding where the model
-        computes fast (bf16, a GPU), else the quick one (fp32 on a CPU): both give a line in
-        about the same time (model card: single-line pass@1 17.4% against 14.7%)."""
-        default = CAREFUL if careful else QUICK
+    def decoding(self, fast: bool, explicit: bool = False) -> tuple[float, float]:
+        """(threshold, steps per token): the settings', else one step slower on the ladder
+        QUICK, CAREFUL, THOROUGH for each of ``fast`` (the model computes in bf16 or on a GPU)
+        and ``explicit`` (a key asked: the user waits for it). Typing then gets a line in about
+        the same time either way (model card: single-line pass@1 17.4% against 14.7%)."""
+        default = (QUICK, CAREFUL, THOROUGH)[fast + explicit]
         return (self.threshold if self.threshold is not None else default[0],
                 self.steps_per_token if self.steps_per_token is not None else default[1])
 

@@ -65,10 +65,11 @@ class Score:
         return [
             {"task_id": task_id, "completion": completion,
              "passed": passed is not None and passed.result().passed, "exact_match": exact,
-             "withheld": withheld, "latency_ms": round(ms, 1)}
-            for task_id, completion, passed, exact, withheld, ms in zip(
+             "withheld": withheld, "latency_ms": round(ms, 1),
+             "alternatives_passed": [f.result().passed for f in others]}
+            for task_id, completion, passed, exact, withheld, ms, others in zip(
                 self.task_ids, self.completions, self.passed, self.exact, self.withheld,
-                self.latency_ms, strict=True)
+                self.latency_ms, self.others, strict=True)
         ]
 
 
@@ -139,10 +140,10 @@ def task_request(task: dict, cfg, head: str = "", tail: str = ""):
     return inline_request(doc, task["prompt"].count("\n"), len(head.encode("utf-16-le")) // 2, cfg)
 
 
-def product(cfg, keep: int = 1, typed: float = 0.0, rest: float = 0.0) -> Variant:
+def product(cfg, explicit: bool = False, typed: float = 0.0, rest: float = 0.0) -> Variant:
     """The server's inline completion (``lsp_server.actions.attempt_inline``) under ``cfg``:
-    its length plan, context, attempts, syntax check and cleaning; ``keep`` > 1 is an explicit
-    request, with alternatives. With ``typed``, the user typed that much of the line first and
+    its length plan, context, attempts, syntax check and cleaning; ``explicit``: a request by
+    key, with alternatives. With ``typed``, the user typed that much of the line first and
     the answer is what was typed plus the suggestion; with ``rest``, that share of the line's
     end stays after the cursor and ends the answer."""
     from lsp_server.actions import attempt_inline
@@ -150,7 +151,8 @@ def product(cfg, keep: int = 1, typed: float = 0.0, rest: float = 0.0) -> Varian
     def run(engine, task):
         head = typed_head(task, typed)
         tail = kept_tail(task, rest, head)
-        chosen = attempt_inline(engine, task_request(task, cfg, head, tail), cfg, _never, keep)
+        chosen = attempt_inline(engine, task_request(task, cfg, head, tail), cfg, _never,
+                                explicit)
         if (head or tail) and chosen.text is not None:
             chosen = dataclasses.replace(chosen, text=head + chosen.text + tail,
                                          texts=[head + t + tail for t in chosen.texts])
@@ -273,22 +275,28 @@ def plot_dial(points: Sequence[dict], title: str, path: Path) -> None:
     plt.close(fig)
 
 
+def _explicit_rows(name: str, x: dict | None) -> list[tuple]:
+    """Table rows for an explicit request's metrics (none when it was not run)."""
+    if not x:
+        return []
+    return [(f"{name} ({x['suggestions_per_task']:.2f}/task)", x["pass@1"], None,
+             x["mean_latency_ms"]),
+            ("  any suggestion passes", x["pass_any_suggestion"], None, None)]
+
+
 def format_table(metrics: dict) -> str:
     """A compact text table of the headline, the oracle line and the dial."""
     rows = [("inline_plan", metrics["pass@1"], metrics["exact_match"], metrics["mean_latency_ms"])]
     if metrics.get("oracle"):
         o = metrics["oracle"]
         rows.append(("oracle length", o["pass@1"], o["exact_match"], None))
-    if metrics.get("explicit"):
-        x = metrics["explicit"]
-        rows.append((f"explicit ({x['suggestions_per_task']:.2f}/task)", x["pass@1"], None,
-                     x["mean_latency_ms"]))
-        rows.append(("  any suggestion passes", x["pass_any_suggestion"], None, None))
+    rows += _explicit_rows("explicit", metrics.get("explicit"))
     if metrics.get("versus"):
         v = metrics["versus"]
         rows.append(("versus", v["pass@1"], v["exact_match"], v["mean_latency_ms"]))
         rows.append((f"  offered {v['offered']:.3f}, pass@1 of those", v["pass_when_offered"],
                      None, None))
+        rows += _explicit_rows("versus explicit", v.get("explicit"))
     for d in metrics.get("dial", []):
         rows.append(
             (
@@ -349,13 +357,16 @@ def main(
     if with_oracle:
         variants["oracle"] = oracle(cfg)
     if explicit:
-        variants["explicit"] = product(cfg, keep=cfg.explicit_candidates)
+        variants["explicit"] = product(cfg, explicit=True)
     if versus:
         other = decode(settings, versus)
         variants["versus"] = product(other, typed=typed, rest=rest)
+        if explicit:
+            variants["versus_explicit"] = product(other, explicit=True)
         if other.precision != cfg.precision:  # the same checkpoint, loaded a second time
-            variants["versus"] = on_engine(load(checkpoint, device, other.precision),
-                                           variants["versus"])
+            second = load(checkpoint, device, other.precision)
+            for name in ("versus", "versus_explicit")[: 1 + explicit]:
+                variants[name] = on_engine(second, variants[name])
     with ThreadPoolExecutor(max_workers=EXEC_WORKERS) as pool:
         scores = score_tasks(engine, tasks, variants, pool)
         summary = {name: score.summary() for name, score in scores.items()}
@@ -371,25 +382,26 @@ def main(
         "typed": typed,
         "rest": rest,
     }
-    if versus:
-        metrics["versus"] = {"server_settings": versus, **summary["versus"]}
     metrics["oracle"] = (
         {k: summary["oracle"][k] for k in ("pass@1", "exact_match")} if with_oracle else None
     )
+    keys = ("pass@1", "pass_any_suggestion", "suggestions_per_task", "mean_latency_ms")
     if explicit:
-        keys = ("pass@1", "pass_any_suggestion", "suggestions_per_task", "mean_latency_ms")
         metrics["explicit"] = {k: summary["explicit"][k] for k in keys}
+    if versus:
+        metrics["versus"] = {"server_settings": versus, **summary["versus"]}
+        if explicit:
+            metrics["versus"]["explicit"] = {k: summary["versus_explicit"][k] for k in keys}
     if points is not None:
         metrics["dial"] = points
     print(format_table(metrics))
     if samples:
         samples = Path(samples)
         samples.parent.mkdir(parents=True, exist_ok=True)
-        with samples.open("w", encoding="utf-8") as out:
-            out.writelines(json.dumps(row) + "\n" for row in scores["plan"].rows())
-        if versus:  # task by task beside them
-            with samples.with_suffix(".versus.jsonl").open("w", encoding="utf-8") as out:
-                out.writelines(json.dumps(row) + "\n" for row in scores["versus"].rows())
+        for name, score in scores.items():  # the other variants task by task beside them
+            path = samples if name == "plan" else samples.with_suffix(f".{name}.jsonl")
+            with path.open("w", encoding="utf-8") as out:
+                out.writelines(json.dumps(row) + "\n" for row in score.rows())
     if json_out:
         json_out = Path(json_out)
         json_out.parent.mkdir(parents=True, exist_ok=True)

@@ -73,6 +73,8 @@ def test_the_decoding_defaults_are_careful_unless_fp32_on_a_cpu(tiny_checkpoint)
                                       load(tiny_checkpoint, "cpu", "bfloat16"))
     assert (quick.threshold, quick.steps_per_token) == (0.5, 0.125)
     assert (careful.threshold, careful.steps_per_token) == (0.9, 0.5)
+    asked = actions.decode_settings(CFG, 24, True, False, None, explicit=True)
+    assert (asked.threshold, asked.steps_per_token) == (0.9, 1.0)
     set_ = msgspec.structs.replace(CFG, threshold=0.8, steps_per_token=0.25)
     assert actions.decode_settings(set_, 24, True, False, None).threshold == 0.8
 
@@ -235,6 +237,7 @@ def test_run_inline_retries_a_block_and_never_offers_text_that_breaks_the_syntax
     req = actions.inline_request(open_doc("def f(x):\n    \n    return y\n"), 1, 4, CFG)
     assert actions.run_inline(None, req, CFG, NEVER) == ["y = x + 1"]
     assert len(seen) == 2 and seen[1].single_line and not seen[0].single_line
+    assert {s.steps_per_token for s in seen} == {0.5}
     outputs.extend(["y = (x", "y = (x + ["])
     assert actions.run_inline(None, req, CFG, NEVER) == []  # both break it: nothing shown
     one = ServerConfig(syntax_attempts=1)
@@ -262,13 +265,15 @@ def test_an_explicit_request_keeps_several_different_candidates(monkeypatch):
     seen = scripted(monkeypatch, "infill", "text", outputs)
     req = actions.inline_request(open_doc("def f(x):\n    \n    return y\n"), 1, 4, CFG)
     # the block, one line (breaks the syntax), then samples: the repeat is dropped
-    assert actions.run_inline(None, req, CFG, NEVER, keep=3) == ["y = x + 1", "y = x * 2"]
+    assert actions.run_inline(None, req, CFG, NEVER, explicit=True) == ["y = x + 1", "y = x * 2"]
     assert len(seen) == 4 and not seen[0].single_line and seen[1].single_line
     assert seen[2].temperature > 0 and seen[2].seed != seen[3].seed
+    # the user waits: the greedy tries take one step per token, the samples as typing does
+    assert [s.steps_per_token for s in seen] == [1.0, 1.0, 0.5, 0.5]
     line = actions.inline_request(open_doc("def f(x):\n    y = x\n    return y\n"), 1, 9, CFG)
     outputs.extend([" + 1", " + 2", " + 3"])
     seen.clear()
-    assert actions.run_inline(None, line, CFG, NEVER, keep=3) == [" + 1", " + 2", " + 3"]
+    assert actions.run_inline(None, line, CFG, NEVER, explicit=True) == [" + 1", " + 2", " + 3"]
     assert len(seen) == 3 and all(s.single_line for s in seen)  # the rest of a line, sampled
 
 

@@ -105,10 +105,12 @@ def test_the_server_bounds_onednn_caches_unless_told(monkeypatch, tiny_checkpoin
     assert os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] == "8"
 
 
-def test_decoding_defaults_follow_how_fast_the_model_computes():
+def test_decoding_defaults_follow_how_fast_the_model_computes_and_who_asked():
     cfg = decode({})
     assert cfg.threshold is None and cfg.steps_per_token is None
-    assert cfg.decoding(careful=True) == (0.9, 0.5)
-    assert cfg.decoding(careful=False) == (0.5, 0.125)
+    assert cfg.decoding(fast=False) == (0.5, 0.125)
+    assert cfg.decoding(fast=True) == cfg.decoding(fast=False, explicit=True) == (0.9, 0.5)
+    assert cfg.decoding(fast=True, explicit=True) == (0.9, 1.0)
     chosen = decode({"threshold": 0.7})
     assert chosen.decoding(True) == (0.7, 0.5) and chosen.decoding(False) == (0.7, 0.125)
+    assert decode({"stepsPerToken": 0.25}).decoding(True, explicit=True) == (0.9, 0.25)

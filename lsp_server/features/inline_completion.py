@@ -24,16 +24,15 @@ async def infill_at(ls: InfillServer, doc: Document, position: types.Position,
     uri, cfg = doc.uri, ls.config
     around = notebooks.cell_context(ls.workspace, ls.documents, uri)
     req = actions.inline_request(doc, position.line, position.character, cfg, around)
-    keep = 1 if automatic else cfg.explicit_candidates
     rests = ls.suggestions.rest(doc, req.offset, cfg)
     # An explicit request wants alternatives: one remembered suggestion is not enough for it.
-    if rests and (automatic or len(rests) > 1 or keep == 1):
+    if rests and (automatic or len(rests) > 1 or cfg.explicit_candidates == 1):
         log.debug("typed through the last suggestions of %s: %d left", uri, len(rests))
         return req, rests
     delay = cfg.debounce_ms / 1000 if automatic else 0.0
 
     def job(engine, cancel):
-        return actions.run_inline(engine, req, cfg, cancel, keep)
+        return actions.run_inline(engine, req, cfg, cancel, not automatic)
 
     texts = await ls.compute(doc, job, supersede=True, delay_s=delay)
     if not texts:
