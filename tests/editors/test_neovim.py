@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.editors.pinned import SAME_ON_EVERY_CPU
+
 pytestmark = pytest.mark.editor
 
 REPO = Path(__file__).resolve().parents[2]
@@ -261,7 +263,8 @@ class Editor:
         self.proc: subprocess.Popen | None = None
         setup = {
             "cmd": SERVER_CMD or [sys.executable, "-m", "lsp_server"],
-            "init_options": {"modelPath": str(model_path), "device": "cpu", "debounceMs": 0},
+            "init_options": {"modelPath": str(model_path), "device": "cpu", "debounceMs": 0,
+                             **SAME_ON_EVERY_CPU},
             "inline": {"debounce_ms": 50},
         }
         self.env = dict(

@@ -25,6 +25,8 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from tests.editors.pinned import SAME_ON_EVERY_CPU
+
 REPO = Path(__file__).resolve().parents[2]
 EXTENSION = REPO / "editors" / "vscode"
 DRIVER = Path(__file__).resolve().parent / "vscode" / "drive.mjs"
@@ -140,6 +142,7 @@ def code_server(request, vsix, product_checkpoint, tmp_path):
         "infill.server.env": {"PYTHONPATH": str(REPO)},
         "infill.modelPath": str(product_checkpoint),
         "infill.device": "cpu",
+        **{f"infill.{key}": value for key, value in SAME_ON_EVERY_CPU.items()},
         "infill.logLevel": "debug",
         "workbench.secondarySideBar.defaultVisibility": "hidden",
         "workbench.startupEditor": "none",
