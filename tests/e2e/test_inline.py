@@ -10,7 +10,8 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 # The tiny random model's sampled alternatives are bytes that decode to U+FFFD, never offered, so
 # its explicit suggestions differ only by budget: an empty line's (48) against one line's (24).
-INIT_OPTIONS = {"blockTokens": 48}
+# Decoding is pinned: by default an explicit request's greedy tries decode more carefully.
+INIT_OPTIONS = {"blockTokens": 48, "threshold": 0.9, "stepsPerToken": 0.5}
 
 TEXT = (
     "def greet(name):\n"

@@ -15,8 +15,9 @@ from tests.e2e.session import change_document, inline_params, open_document, wai
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 # The tiny random model's sampled alternatives decode to U+FFFD, never offered: its explicit
-# suggestions differ only by budget, an empty line's (48) against one line's (24).
-INIT_OPTIONS = {"blockTokens": 48}
+# suggestions differ only by budget, an empty line's (48) against one line's (24). Decoding is
+# pinned: by default an explicit request's greedy tries decode more carefully than typing's.
+INIT_OPTIONS = {"blockTokens": 48, "threshold": 0.9, "stepsPerToken": 0.5}
 
 TEXT = "def area(w, h):\n    \n    return w * h\n"
 
