@@ -138,13 +138,14 @@ def attempt_inline(engine, req: InlineRequest, cfg: ServerConfig, cancel: Cancel
 
     plan = (req.plan.max_tokens, req.plan.single_line, False, engine)
     settings = decode_settings(cfg, *plan, explicit)
+    sampled = decode_settings(cfg, *plan) if explicit else settings
     keep = cfg.explicit_candidates if explicit else 1
     count = 1 if req.plan.single_line else cfg.syntax_attempts
     if keep > 1:
         count = max(count, keep + 1)
     with shared_first_pass(engine):  # attempts of one budget share the context pass
         return best_of(
-            schedule(settings, count, cfg.line_tokens, decode_settings(cfg, *plan)),
+            schedule(settings, count, cfg.line_tokens, sampled),
             lambda s: infill(engine, req.prefix, req.suffix, s, cancel=cancel),
             lambda result: clean_inline(req, result.text),
             inline_errors(req) if cfg.syntax_attempts else None,
