@@ -399,6 +399,17 @@ def _hole(doc: Document, group: tuple[int, int]) -> tuple[int, int]:
     return start + len(first) - len(first.lstrip()), _line_end(doc, group[1])
 
 
+def fix_rows(engine, req: FixRequest) -> list[int]:
+    """The rows a fix rewrites: the flagged ones, else those the model finds least likely."""
+    from model import token_logprobs
+
+    if req.flagged or not req.candidates:
+        return list(req.flagged)
+    doc = req.doc
+    text = doc.text[_line_start(doc, req.first_row) : _line_end(doc, req.last_row)]
+    return least_likely_rows(text, req.first_row, req.candidates, token_logprobs(engine, text))
+
+
 def run_fix(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel
             ) -> list[types.TextEdit] | None:
     """Denoise the flagged lines jointly (one hole per line group); edits of changed lines.
@@ -406,16 +417,10 @@ def run_fix(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel
     Up to ``cfg.syntax_attempts`` fills: the first that leaves the function with no more syntax
     errors than before (one fewer, if it had any) wins; when none does, there is no fix.
     """
-    from model import infill_spans, shared_first_pass, token_logprobs
+    from model import infill_spans, shared_first_pass
 
     doc = req.doc
-    rows = list(req.flagged)
-    if not rows:
-        if not req.candidates:
-            return None
-        text = doc.text[_line_start(doc, req.first_row) : _line_end(doc, req.last_row)]
-        rows = least_likely_rows(text, req.first_row, req.candidates,
-                                 token_logprobs(engine, text))
+    rows = fix_rows(engine, req)
     if not rows or cancel():
         return None
     groups = row_groups(rows)

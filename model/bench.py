@@ -1,4 +1,4 @@
-"""`python -m model.bench {speed,humaneval} [args]`: dispatch to the benchmark modules."""
+"""`python -m model.bench {speed,humaneval,fix} [args]`: dispatch to the benchmark modules."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Sequence
 COMMANDS = {
     "speed": ("model.bench_speed", "main"),
     "humaneval": ("model.bench_humaneval", "cli"),
+    "fix": ("model.bench_fix", "cli"),
 }
 
 

@@ -1,0 +1,281 @@
+""""Fix this function" on planted bugs: `python -m model.bench fix`.
+
+Each HumanEval single-line infilling task's missing line gets one small bug, the kind a person
+makes (a flipped comparison or operator, an off-by-one number, ``and``/``or``, a dropped
+``not``, ``min``/``max``, one variable for another), kept only when the task's tests then
+fail. The server's fix (``lsp_server.actions.run_fix``) is asked on that function, and its
+edits applied:
+
+* ``located``: no diagnostic, so the model picks the lines it finds least likely (the fix as
+  the user gets it on code that parses); ``chance`` is what picking the same number of body
+  lines at random would hit;
+* ``flagged``: a diagnostic on the buggy line (what a type checker or a failing test's
+  traceback would point at), so only the rewrite is measured.
+
+``repaired`` is how often the tests pass after the fix (before it, never); ``restored`` how
+often the original text comes back exactly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import builtins
+import dataclasses
+import io
+import json
+import keyword
+import random
+import time
+import tokenize
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from model.bench_humaneval import DATA_DIR, EXEC_WORKERS, SPLIT_FILES, infill_warm_up, load_tasks
+from model.execution import run_program
+
+# token -> its buggy twin
+SWAPS = {"<": "<=", "<=": "<", ">": ">=", ">=": ">", "==": "!=", "!=": "==", "+": "-",
+         "-": "+", "*": "+", "//": "%", "%": "//", "+=": "-=", "-=": "+=", "and": "or",
+         "or": "and", "True": "False", "False": "True", "min": "max", "max": "min"}
+KINDS = {"<": "comparison", "<=": "comparison", ">": "comparison", ">=": "comparison",
+         "==": "comparison", "!=": "comparison", "and": "boolean", "or": "boolean",
+         "True": "boolean", "False": "boolean", "min": "builtin", "max": "builtin"}
+TRIES = 3  # mutants executed per task before giving it up
+
+
+@dataclasses.dataclass(frozen=True)
+class Bug:
+    """One task with a planted bug: the buggy file, where the bug is and what it was."""
+
+    task: dict
+    text: str  # the file with the bug: prompt + buggy line + suffix
+    row: int
+    kind: str
+    line: str  # the buggy line
+
+
+def _tokens(text: str) -> list[tokenize.TokenInfo]:
+    """Python tokens of ``text``; for a piece of a longer statement, those before the break."""
+    tokens = []
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            tokens.append(tok)
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return tokens
+
+
+def variables(text: str) -> list[str]:
+    """The lower-case names ``text`` binds or uses, sorted: no keyword, builtin, attribute or
+    module (nor a type, such as ``List``)."""
+    tokens = _tokens(text)
+    pairs = list(zip([None, *tokens], tokens))
+    modules = {tok.string for prev, tok in pairs if prev and prev.string in ("import", "from")}
+    return sorted({tok.string for prev, tok in pairs
+                   if tok.type == tokenize.NAME and tok.string[:1].islower()
+                   and not keyword.iskeyword(tok.string) and not hasattr(builtins, tok.string)
+                   and tok.string not in modules and not (prev and prev.string == ".")})
+
+
+def mutants(line: str, names: Sequence[str] = ()) -> list[tuple[str, str]]:
+    """(kind, buggy line) for each one-token bug the line admits, in line order; a variable
+    among ``names`` becomes the next of them."""
+    body = line.lstrip()
+    indent = len(line) - len(body)
+    tokens = _tokens(body)
+    out = []
+    for prev, tok in zip([None, *tokens], tokens):
+        if tok.start[0] != 1:
+            continue
+        at, end = indent + tok.start[1], indent + tok.end[1]
+        if tok.string in SWAPS and tok.type in (tokenize.OP, tokenize.NAME):
+            out.append((KINDS.get(tok.string, "arithmetic"),
+                        line[:at] + SWAPS[tok.string] + line[end:]))
+        elif tok.type == tokenize.NUMBER and tok.string.isdigit():
+            out.append(("number", line[:at] + str(int(tok.string) + 1) + line[end:]))
+        elif tok.string == "not" and line[end : end + 1] == " ":
+            out.append(("negation", line[:at] + line[end + 1 :]))
+        elif tok.string in names and len(names) > 1 and not (prev and prev.string == "."):
+            other = names[(names.index(tok.string) + 1) % len(names)]
+            out.append(("name", line[:at] + other + line[end:]))
+    return out
+
+
+def program_of(task: dict, text: str) -> str:
+    """The program whose clean exit means the file ``text`` passes the task's tests."""
+    return text + "\n" + task["test"] + "\ncheck(" + task["entry_point"] + ")\n"
+
+
+def plant(tasks: Sequence[dict], pool: ThreadPoolExecutor) -> list[Bug]:
+    """A bug for each task that admits one the tests catch (seeded by the task id)."""
+    bugs = []
+    for task in tasks:
+        line = task["canonical_solution"].split("\n")[0]
+        names = [n for n in variables(task["prompt"] + line + "\n" + task["suffix"])
+                 if n != task["entry_point"]]
+        options = mutants(line, names)
+        random.Random(task["task_id"]).shuffle(options)
+        texts = [task["prompt"] + buggy + "\n" + task["suffix"] for _, buggy in options[:TRIES]]
+        results = list(pool.map(run_program, [program_of(task, t) for t in texts]))
+        for (kind, buggy), text, result in zip(options, texts, results):
+            if not result.passed:
+                bugs.append(Bug(task, text, task["prompt"].count("\n"), kind, buggy))
+                break
+    return bugs
+
+
+@dataclasses.dataclass
+class Outcome:
+    """What one fix did to one bug."""
+
+    bug: Bug
+    fixed: str | None  # the file after the fix; None: no fix offered
+    rows: list[int]  # the rows it rewrote
+    candidates: int  # body rows it could pick from
+    latency_ms: float
+    passed: bool = False
+
+
+Variant = Callable[[object, Bug], Outcome]
+
+
+def server_fix(cfg, flagged: bool) -> Variant:
+    """The server's fix under ``cfg``; ``flagged``: a diagnostic points at the buggy line."""
+    from lsp_server.actions import fix_request, fix_rows, run_fix
+    from lsp_server.documents import DocumentStore
+    from lsp_server.edits import apply
+
+    def run(engine, bug):
+        doc = DocumentStore().open("file:///humaneval.py", "python", 1, bug.text)
+        indent = len(bug.line) - len(bug.line.lstrip())
+        req = fix_request(doc, bug.row, indent, [bug.row] if flagged else None)
+        if req is None:
+            return Outcome(bug, None, [], 0, 0.0)
+        start = time.perf_counter()
+        edits = run_fix(engine, req, cfg, lambda: False)
+        elapsed = (time.perf_counter() - start) * 1000
+        rows = fix_rows(engine, req)  # again, untimed: which rows it chose
+        return Outcome(bug, apply(doc, edits) if edits else None, rows,
+                       len(req.candidates), elapsed)
+
+    return run
+
+
+def score(engine, bugs: Sequence[Bug], variants: dict[str, Variant],
+          pool: ThreadPoolExecutor) -> dict[str, list[Outcome]]:
+    """Each variant's outcome on each bug; the tests of a fix run while the next is computed."""
+    outcomes: dict[str, list[Outcome]] = {name: [] for name in variants}
+    pending = []
+    for bug in bugs:
+        for name, variant in variants.items():
+            outcome = variant(engine, bug)
+            outcomes[name].append(outcome)
+            if outcome.fixed is not None:
+                pending.append((outcome, pool.submit(run_program,
+                                                     program_of(bug.task, outcome.fixed))))
+    for outcome, future in pending:
+        outcome.passed = future.result().passed
+    return outcomes
+
+
+def summary(outcomes: Sequence[Outcome]) -> dict:
+    """repaired, restored, located (and its chance level), offered, latency, repaired by kind."""
+    n = len(outcomes)
+    if not n:
+        return {"n": 0}
+    original = [o.bug.task["prompt"] + o.bug.task["canonical_solution"].split("\n")[0] + "\n"
+                + o.bug.task["suffix"] for o in outcomes]
+    kinds = Counter(o.bug.kind for o in outcomes)
+    return {
+        "repaired": sum(o.passed for o in outcomes) / n,
+        "restored": sum(o.fixed == text for o, text in zip(outcomes, original)) / n,
+        "located": sum(o.bug.row in o.rows for o in outcomes) / n,
+        "chance": sum(len(o.rows) / o.candidates for o in outcomes if o.candidates) / n,
+        "offered": sum(o.fixed is not None for o in outcomes) / n,
+        "n": n,
+        "mean_latency_ms": sum(o.latency_ms for o in outcomes) / n,
+        "repaired_by_kind": {k: sum(o.passed for o in outcomes if o.bug.kind == k) / kinds[k]
+                             for k in sorted(kinds)},
+        "bugs_by_kind": dict(sorted(kinds.items())),
+    }
+
+
+def rows(outcomes: Sequence[Outcome]) -> list[dict]:
+    """One record per bug: the bug, the rows chosen, and what the fix left on the buggy line."""
+    return [{"task_id": o.bug.task["task_id"], "kind": o.bug.kind, "buggy": o.bug.line,
+             "canonical": o.bug.task["canonical_solution"].split("\n")[0],
+             "fixed": None if o.fixed is None else o.fixed.split("\n")[o.bug.row],
+             "rows": [r - o.bug.row for r in o.rows], "passed": o.passed,
+             "latency_ms": round(o.latency_ms, 1)} for o in outcomes]
+
+
+def format_table(metrics: dict) -> str:
+    """One line per variant."""
+    head = (f"fix on planted bugs  n={metrics['n']} of {metrics['tasks']} tasks  "
+            f"checkpoint={metrics['checkpoint']}  dtype={metrics['dtype']}")
+    lines = [head, f"{'variant':<18}{'repaired':>9}{'restored':>9}{'located':>9}{'chance':>8}"
+                   f"{'offered':>9}{'ms/bug':>9}"]
+    for name, s in metrics["variants"].items():
+        lines.append(f"{name:<18}{s['repaired']:9.3f}{s['restored']:9.3f}{s['located']:9.3f}"
+                     f"{s['chance']:8.3f}{s['offered']:9.3f}{s['mean_latency_ms']:9.1f}")
+    return "\n".join(lines)
+
+
+def main(checkpoint: str = "model/weights", data: Path | None = None, limit: int | None = None,
+         device: str = "cpu", json_out: Path | None = None, samples: Path | None = None,
+         settings: dict | None = None, versus: dict | None = None) -> dict:
+    """Plant the bugs, run the fixes (``versus``: a second setting side by side), report."""
+    from lsp_server.config import decode
+    from model import load
+
+    path = Path(data) if data else DATA_DIR / SPLIT_FILES["single"]
+    tasks = load_tasks(path, limit)
+    cfg = decode(settings)
+    engine = load(checkpoint, device, cfg.precision)
+    infill_warm_up(engine)
+    variants = {"located": server_fix(cfg, False), "flagged": server_fix(cfg, True)}
+    if versus:
+        other = decode(settings, versus)
+        variants |= {"versus_located": server_fix(other, False),
+                     "versus_flagged": server_fix(other, True)}
+    with ThreadPoolExecutor(max_workers=EXEC_WORKERS) as pool:
+        bugs = plant(tasks, pool)
+        outcomes = score(engine, bugs, variants, pool)
+    found = {name: summary(each) for name, each in outcomes.items()}
+    metrics = {
+        "repaired": found["located"]["repaired"], "n": len(bugs), "tasks": len(tasks),
+        "data": path.name, "checkpoint": str(checkpoint),
+        "dtype": str(engine.dtype).removeprefix("torch."), "server_settings": settings or {},
+        "versus": versus, "variants": found,
+    }
+    print(format_table(metrics))
+    if samples:
+        samples = Path(samples)
+        samples.parent.mkdir(parents=True, exist_ok=True)
+        for name, each in outcomes.items():
+            out = samples if name == "located" else samples.with_suffix(f".{name}.jsonl")
+            out.write_text("".join(json.dumps(r) + "\n" for r in rows(each)), encoding="utf-8")
+    if json_out:
+        json_out = Path(json_out)
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    return metrics
+
+
+def cli(argv: Sequence[str] | None = None) -> int:
+    """Parse `fix` arguments and run `main`."""
+    ap = argparse.ArgumentParser(prog="python -m model.bench fix", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--checkpoint", default="model/weights")
+    ap.add_argument("--data", type=Path, help="a single-line infilling .jsonl.gz")
+    ap.add_argument("--limit", type=int, help="keep every k-th task, N in all")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--json", dest="json_out", type=Path, help="write metrics here")
+    ap.add_argument("--samples", type=Path, help="write one JSON line per bug here")
+    ap.add_argument("--settings", type=json.loads, help="server settings over the defaults")
+    ap.add_argument("--versus", type=json.loads,
+                    help="settings over --settings for a second variant, side by side")
+    main(**vars(ap.parse_args(argv)))
+    return 0
