@@ -358,9 +358,13 @@ def fix_request(doc: Document, line: int, character: int,
     if not flagged and doc.tree is not None:
         start, end = doc.byte_at(_line_start(doc, first)), doc.byte_at(_line_end(doc, last))
         flagged = [r for r in regions.error_rows(doc.tree, start, end) if r in inside]
-    candidates = [r for r in range(max(body, first + 1), last + 1) if doc.line_text(r).strip()]
-    if not candidates:
-        candidates = [r for r in inside if doc.line_text(r).strip()]
+    prose = set()
+    if doc.tree is not None and doc.language in regions.LANGUAGES:
+        prose = regions.prose_rows(doc.language, doc.tree, doc.source,
+                                   doc.byte_at(_line_start(doc, first)),
+                                   doc.byte_at(_line_end(doc, last)))
+    code = [r for r in inside if doc.line_text(r).strip() and r not in prose]
+    candidates = [r for r in code if r >= max(body, first + 1)] or code
     return FixRequest(doc, first, last, tuple(flagged), tuple(candidates), around)
 
 

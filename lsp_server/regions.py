@@ -334,6 +334,17 @@ def _outer_block(children: list[Node], first: int, last: int) -> Node | None:
     return found
 
 
+def prose_rows(lang: str, tree: Tree, source: bytes, start_byte: int, end_byte: int) -> set[int]:
+    """Rows in the byte range that hold only comments or a docstring (and whitespace)."""
+    rows: set[int] = set()
+    for region in captures(lang, tree, {"comment", "docstring"}, (start_byte, end_byte)):
+        first, last = region.start_point[0], region.end_point[0]
+        head = source[line_bounds(source, first)[0] : region.start_byte]
+        tail = source[region.end_byte : line_bounds(source, last)[1]]
+        rows.update(range(first + bool(head.strip()), last + 1 - bool(tail.strip())))
+    return rows
+
+
 def error_nodes(tree: Tree, start_byte: int = 0, end_byte: int | None = None) -> Iterator[Node]:
     """ERROR and MISSING nodes that start inside the byte range (the whole tree by default)."""
     end_byte = tree.root_node.end_byte if end_byte is None else end_byte

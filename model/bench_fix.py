@@ -141,8 +141,9 @@ class Outcome:
 Variant = Callable[[object, Bug], Outcome]
 
 
-def server_fix(cfg, flagged: bool) -> Variant:
-    """The server's fix under ``cfg``; ``flagged``: a diagnostic points at the buggy line."""
+def server_fix(cfg, flagged: bool, fill: bool = True) -> Variant:
+    """The server's fix under ``cfg``; ``flagged``: a diagnostic points at the buggy line;
+    without ``fill`` only the rows it would rewrite are chosen (no fix is offered)."""
     from lsp_server.actions import fix_request, fix_rows, run_fix
     from lsp_server.documents import DocumentStore
     from lsp_server.edits import apply
@@ -154,7 +155,7 @@ def server_fix(cfg, flagged: bool) -> Variant:
         if req is None:
             return Outcome(bug, None, [], 0, 0.0)
         start = time.perf_counter()
-        edits = run_fix(engine, req, cfg, lambda: False)
+        edits = run_fix(engine, req, cfg, lambda: False) if fill else None
         elapsed = (time.perf_counter() - start) * 1000
         rows = fix_rows(engine, req)  # again, untimed: which rows it chose
         return Outcome(bug, apply(doc, edits) if edits else None, rows,
@@ -225,8 +226,10 @@ def format_table(metrics: dict) -> str:
 
 def main(checkpoint: str = "model/weights", data: Path | None = None, limit: int | None = None,
          device: str = "cpu", json_out: Path | None = None, samples: Path | None = None,
-         settings: dict | None = None, versus: dict | None = None) -> dict:
-    """Plant the bugs, run the fixes (``versus``: a second setting side by side), report."""
+         settings: dict | None = None, versus: dict | None = None,
+         locate_only: bool = False) -> dict:
+    """Plant the bugs, run the fixes (``versus``: a second setting side by side), report;
+    ``locate_only``: only which lines the model would rewrite (quick: one pass per bug)."""
     from lsp_server.config import decode
     from model import load
 
@@ -235,8 +238,10 @@ def main(checkpoint: str = "model/weights", data: Path | None = None, limit: int
     cfg = decode(settings)
     engine = load(checkpoint, device, cfg.precision)
     infill_warm_up(engine)
-    variants = {"located": server_fix(cfg, False), "flagged": server_fix(cfg, True)}
-    if versus:
+    variants = {"located": server_fix(cfg, False, not locate_only)}
+    if not locate_only:
+        variants["flagged"] = server_fix(cfg, True)
+    if versus and not locate_only:
         other = decode(settings, versus)
         variants |= {"versus_located": server_fix(other, False),
                      "versus_flagged": server_fix(other, True)}
@@ -277,5 +282,7 @@ def cli(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--settings", type=json.loads, help="server settings over the defaults")
     ap.add_argument("--versus", type=json.loads,
                     help="settings over --settings for a second variant, side by side")
+    ap.add_argument("--locate-only", action="store_true",
+                    help="only which lines the model picks (no fill, no fix offered)")
     main(**vars(ap.parse_args(argv)))
     return 0

@@ -304,7 +304,15 @@ def test_fix_request_without_flags_lets_the_model_choose_body_rows():
     row = SAMPLE.split("\n").index("def mean(values):")
     req = actions.fix_request(doc, row + 1, 0)
     assert req.flagged == ()
-    assert req.candidates == (row + 1, row + 2, row + 3)  # the header is never picked
+    assert req.candidates == (row + 2, row + 3)  # neither the header nor the docstring
+
+
+def test_fix_request_never_lets_the_model_pick_a_docstring_or_comment_line():
+    """Prose is unlikely to a code model: left alone, it would be rewritten before the bug."""
+    text = ('def f(x):\n    """Sum it\n    up."""\n    # the total\n    y = x + 1  # why\n'
+            "\n    return y\n")
+    req = actions.fix_request(open_doc(text), 4, 4)
+    assert req.candidates == (4, 6)
 
 
 def test_fix_request_on_a_broken_def_line_uses_the_indented_block():

@@ -124,3 +124,11 @@ def test_smoke_run_writes_json_and_samples(tiny_checkpoint, tmp_path, capsys):
     assert len(rows) == metrics["n"] and all(r["buggy"] != r["canonical"] for r in rows)
     assert samples.with_suffix(".versus_flagged.jsonl").is_file()
     assert "fix on planted bugs" in capsys.readouterr().out
+
+
+def test_locate_only_scores_the_choice_and_offers_nothing(tiny_checkpoint, tmp_path):
+    metrics = bench_fix.main(str(tiny_checkpoint), limit=4, locate_only=True,
+                             versus={"threshold": 0.9})
+    assert set(metrics["variants"]) == {"located"}
+    got = metrics["variants"]["located"]
+    assert got["offered"] == 0.0 and got["repaired"] == 0.0 and 0 < got["chance"] < 1

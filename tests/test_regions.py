@@ -258,3 +258,14 @@ def test_docstring_slot_of_a_class_only_method_is_inside_the_method():
     slot = regions.docstring_slot("python", tree, source, func)
     assert slot.insert_byte == source.index(b"        return")
     assert slot.indent == "        "
+
+
+@pytest.mark.parametrize("lang,source,prose", [
+    ("python", 'def f():\n    """A\n    b."""\n    # c\n    x = 1  # d\n', {1, 2, 3}),
+    ("javascript", "function f() {\n  /* a\n   b */ let x = 1;\n  // c\n}\n", {1, 3}),
+    ("go", "func f() {\n\t// a\n\tx := 1 // b\n}\n", {1}),
+    ("rust", "fn f() {\n    /// a\n    let x = 1; // b\n    /* c */\n}\n", {1, 3}),
+])
+def test_prose_rows_hold_only_comments_or_a_docstring(lang, source, prose):
+    src = source.encode()
+    assert regions.prose_rows(lang, regions.parse(lang, src), src, 0, len(src)) == prose

@@ -28,3 +28,6 @@
 (statement_list (_statement) @statement)
 
 (block) @block
+
+; Any comment (the fix never picks a line that holds only prose).
+(comment) @comment

@@ -55,3 +55,6 @@
 ] @statement
 
 (statement_block) @block
+
+; Any comment (the fix never picks a line that holds only prose).
+(comment) @comment

@@ -43,3 +43,6 @@
 ] @statement
 
 (block) @block
+
+; Any comment (the fix never picks a line that holds only prose).
+(comment) @comment

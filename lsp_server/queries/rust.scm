@@ -42,3 +42,6 @@
   ] @statement)
 
 (block) @block
+
+; Any comment (the fix never picks a line that holds only prose).
+[(line_comment) (block_comment)] @comment
