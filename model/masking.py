@@ -12,8 +12,9 @@ of ``seq_len`` tokens out of it, drawing the kind of corruption from a configura
 * ``cursor``: from a token inside a line to the end of that line (single-line completion);
 * ``inside``: a span inside a line that stops before its end, the rest of the line in the suffix
   (an edit inside a line, an argument between brackets the editor closed);
-* ``noise``: 5-20% of the tokens replaced by random ones; every position must name its
-  original token, so the model can score existing code (``token_logprobs``).
+* ``noise``: 5-20% of the tokens replaced, half by random ones and half by tokens of the same
+  window (a plausible wrong name or operator); every position must name its original token,
+  so the model can score existing code (``token_logprobs``).
 
 Span kinds get a mask *budget* B >= T for the T true tokens, as the server does: the input is
 ``prefix + B masks + suffix`` and the targets are the T tokens then B - T pads. A random share
@@ -43,6 +44,10 @@ CAPTURE_KINDS = ("function.body", "block", "statement", "docstring")
 SERVER_BUDGETS = {"lines": (24, 64), "cursor": (24,), "inside": (24,), "block": (64,),
                   "docstring": (64,)}
 NUM_SPECIAL = 3  # pad, eos, mask: never drawn as noise
+# Share of noise tokens drawn from the same window rather than the whole vocabulary: real bugs
+# are a wrong name or operator that occurs nearby (`model.bench fix` found uniform noise alone
+# teaches too little to locate them: picks near chance).
+IN_FILE_NOISE = 0.5
 
 
 @dataclass
@@ -267,6 +272,10 @@ class ExampleMaker:
         if real and not corrupt.any():
             corrupt[self.rng.integers(real)] = True
         noise = self.rng.integers(NUM_SPECIAL, self.vocab_size, self.seq_len, dtype=np.int32)
+        if real:  # a share drawn from the window itself: a plausible bug, not gibberish
+            own = targets[self.rng.integers(0, real, self.seq_len)]
+            use_own = (self.rng.random(self.seq_len) < IN_FILE_NOISE) & (own >= NUM_SPECIAL)
+            noise = np.where(use_own, own, noise)
         inputs = np.where(corrupt, noise, targets).astype(np.int32)
         region = np.arange(self.seq_len) < real
         clean_sample = region & ~corrupt & (draw > 1.0 - share)  # about as many clean as noisy

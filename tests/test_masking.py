@@ -229,6 +229,17 @@ def test_noise_scores_every_position(tfile):
     assert 0 < corrupted < scored  # clean tokens are scored too
 
 
+def test_noise_draws_a_share_of_its_tokens_from_the_window(tfile):
+    maker = ExampleMaker(SEQ_LEN, vocab_size=VOCAB, seed=8)
+    own = changed = 0
+    for _ in range(50):
+        ex = maker.make_kind(tfile, "noise")
+        swapped = ex.input_ids != ex.targets
+        own += np.isin(ex.input_ids[swapped], ex.targets).sum()
+        changed += swapped.sum()
+    assert 0.3 < own / changed < 0.8  # half from the window (a random id rarely is in it)
+
+
 def test_short_file_is_padded_outside_region_and_loss(tok):
     short = tokenize_file('def f(x):\n    """Doc."""\n    return x\n', tok)
     maker = ExampleMaker(SEQ_LEN, vocab_size=VOCAB, seed=9)
