@@ -417,6 +417,8 @@ def fix_rows(engine, req: FixRequest) -> list[int]:
 def run_fix(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel
             ) -> list[types.TextEdit] | None:
     """Denoise the flagged lines jointly (one hole per line group); edits of changed lines.
+    Decoded as an explicit inline request (the user asked and waits; model card: planted bugs
+    on a flagged line repaired 7.2% -> 10.9% in fp32).
 
     Up to ``cfg.syntax_attempts`` fills: the first that leaves the function with no more syntax
     errors than before (one fewer, if it had any) wins; when none does, there is no fix.
@@ -434,7 +436,7 @@ def run_fix(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel
     pieces[0], pieces[-1] = _context(cfg, req.around[0] + pieces[0], pieces[-1] + req.around[1])
     budgets = [_budget(engine, doc.text[a:b], cfg) for a, b in holes]
     single = all(first == last for first, last in groups)
-    settings = decode_settings(cfg, max(budgets), single, True, engine)
+    settings = decode_settings(cfg, max(budgets), single, True, engine, explicit=True)
     check, start, end = _check(doc, holes[0][0], holes[-1][1])
 
     def filled(texts: list[str]) -> int:  # errors over what the fill may leave

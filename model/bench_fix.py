@@ -203,11 +203,20 @@ def summary(outcomes: Sequence[Outcome]) -> dict:
     }
 
 
+def _fixed_line(o: Outcome) -> str | None:
+    """What the fix left on the buggy line (None: no fix, or it removed or added lines)."""
+    if o.fixed is None or o.fixed.count("\n") != o.bug.text.count("\n"):
+        return None
+    return o.fixed.split("\n")[o.bug.row]
+
+
 def rows(outcomes: Sequence[Outcome]) -> list[dict]:
     """One record per bug: the bug, the rows chosen, and what the fix left on the buggy line."""
     return [{"task_id": o.bug.task["task_id"], "kind": o.bug.kind, "buggy": o.bug.line,
              "canonical": o.bug.task["canonical_solution"].split("\n")[0],
-             "fixed": None if o.fixed is None else o.fixed.split("\n")[o.bug.row],
+             "fixed": _fixed_line(o), "offered": o.fixed is not None,
+             "lines_added": None if o.fixed is None
+             else o.fixed.count("\n") - o.bug.text.count("\n"),
              "rows": [r - o.bug.row for r in o.rows], "passed": o.passed,
              "latency_ms": round(o.latency_ms, 1)} for o in outcomes]
 
@@ -256,16 +265,16 @@ def main(checkpoint: str = "model/weights", data: Path | None = None, limit: int
         "versus": versus, "variants": found,
     }
     print(format_table(metrics))
+    if json_out:
+        json_out = Path(json_out)
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     if samples:
         samples = Path(samples)
         samples.parent.mkdir(parents=True, exist_ok=True)
         for name, each in outcomes.items():
             out = samples if name == "located" else samples.with_suffix(f".{name}.jsonl")
             out.write_text("".join(json.dumps(r) + "\n" for r in rows(each)), encoding="utf-8")
-    if json_out:
-        json_out = Path(json_out)
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     return metrics
 
 

@@ -361,6 +361,9 @@ def test_run_fix_tries_again_and_offers_no_fix_that_leaves_the_function_broken(m
     edits = actions.run_fix(engine, req, CFG, NEVER)
     assert apply(open_doc(text), edits).split("\n")[4] == "    y = x + 1"
     assert len(seen) == 2 and seen[1].temperature > 0 and seen[1].max_tokens == seen[0].max_tokens
+    # the user asked and waits: decoded as an explicit inline request, one step slower than typing
+    assert (seen[0].threshold, seen[0].steps_per_token) == CFG.decoding(False, explicit=True)
+    assert CFG.decoding(False, explicit=True) != CFG.decoding(False)
     fills.extend([["y = (x +"], ["y = x +"]])
     assert actions.run_fix(engine, req, CFG, NEVER) is None  # neither removes the error
     fills.append(["y = (x +"])

@@ -61,15 +61,16 @@ def test_a_planted_bug_is_one_line_the_tests_catch(bugs):
         assert run_program(bench_fix.program_of(task, bug.text.replace(bug.line, truth))).passed
 
 
-def _fake_model(monkeypatch, bugs, right: bool, suspect: bool):
-    """A fill that writes the true line where the bug is (``right``), else keeps what was
-    there; a scorer that finds the buggy line least likely (``suspect``) or the line above."""
+def _fake_model(monkeypatch, bugs, right: bool | str, suspect: bool):
+    """A fill that writes the true line where the bug is (``right``; a string: that), else
+    keeps what was there; a scorer that finds the buggy line least likely (``suspect``) or the
+    line above."""
 
     def fill(engine, pieces, budgets, settings, cancel=None):
         bug = next(b for b in bugs if pieces[0] in b.text)
         line = bug.text[bug.text.index(pieces[0]) + len(pieces[0]):].split("\n")[0]
         truth = bug.task["canonical_solution"].split("\n")[0].strip()
-        text = truth if right and line == bug.line.strip() else line
+        text = (truth if right is True else right) if right and line == bug.line.strip() else line
         return SimpleNamespace(texts=[text], cancelled=False, forward_passes=1, elapsed_ms=3.0)
 
     def scores(engine, text):
@@ -132,3 +133,14 @@ def test_locate_only_scores_the_choice_and_offers_nothing(tiny_checkpoint, tmp_p
     assert set(metrics["variants"]) == {"located"}
     got = metrics["variants"]["located"]
     assert got["offered"] == 0.0 and got["repaired"] == 0.0 and 0 < got["chance"] < 1
+
+
+def test_a_fix_that_removes_the_line_is_recorded_without_crashing(engine, bugs, monkeypatch):
+    bugs = bugs[:2]
+    _fake_model(monkeypatch, bugs, " ", suspect=True)  # a blank fill removes the line
+    with ThreadPoolExecutor(2) as pool:
+        unchecked = bench_fix.server_fix(ServerConfig(syntax_attempts=0), True)
+        got = bench_fix.score(engine, bugs, {"f": unchecked}, pool)["f"]
+    records = bench_fix.rows(got)
+    assert [r["lines_added"] for r in records] == [-1, -1]
+    assert [r["fixed"] for r in records] == [None, None] and all(r["offered"] for r in records)
