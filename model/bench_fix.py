@@ -32,7 +32,14 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from model.bench_humaneval import DATA_DIR, EXEC_WORKERS, SPLIT_FILES, infill_warm_up, load_tasks
+from model.bench_humaneval import (
+    DATA_DIR,
+    EXEC_WORKERS,
+    SPLIT_FILES,
+    infill_warm_up,
+    load_tasks,
+    with_tests,
+)
 from model.execution import run_program
 
 # token -> its buggy twin
@@ -103,11 +110,6 @@ def mutants(line: str, names: Sequence[str] = ()) -> list[tuple[str, str]]:
     return out
 
 
-def program_of(task: dict, text: str) -> str:
-    """The program whose clean exit means the file ``text`` passes the task's tests."""
-    return text + "\n" + task["test"] + "\ncheck(" + task["entry_point"] + ")\n"
-
-
 def plant(tasks: Sequence[dict], pool: ThreadPoolExecutor) -> list[Bug]:
     """A bug for each task that admits one the tests catch (seeded by the task id)."""
     bugs = []
@@ -118,7 +120,7 @@ def plant(tasks: Sequence[dict], pool: ThreadPoolExecutor) -> list[Bug]:
         options = mutants(line, names)
         random.Random(task["task_id"]).shuffle(options)
         texts = [task["prompt"] + buggy + "\n" + task["suffix"] for _, buggy in options[:TRIES]]
-        results = list(pool.map(run_program, [program_of(task, t) for t in texts]))
+        results = list(pool.map(run_program, [with_tests(task, t) for t in texts]))
         for (kind, buggy), text, result in zip(options, texts, results):
             if not result.passed:
                 bugs.append(Bug(task, text, task["prompt"].count("\n"), kind, buggy))
@@ -175,7 +177,7 @@ def score(engine, bugs: Sequence[Bug], variants: dict[str, Variant],
             outcomes[name].append(outcome)
             if outcome.fixed is not None:
                 pending.append((outcome, pool.submit(run_program,
-                                                     program_of(bug.task, outcome.fixed))))
+                                                     with_tests(bug.task, outcome.fixed))))
     for outcome, future in pending:
         outcome.passed = future.result().passed
     return outcomes

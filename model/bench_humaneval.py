@@ -84,8 +84,12 @@ def load_tasks(path: Path, limit: int | None = None) -> list[dict]:
 
 def program(task: dict, completion: str) -> str:
     """The program whose clean exit means `completion` passes `task`."""
-    body = task["prompt"] + completion + task["suffix"]
-    return body + "\n" + task["test"] + "\ncheck(" + task["entry_point"] + ")\n"
+    return with_tests(task, task["prompt"] + completion + task["suffix"])
+
+
+def with_tests(task: dict, source: str) -> str:
+    """The program whose clean exit means the file `source` passes `task`'s tests."""
+    return source + "\n" + task["test"] + "\ncheck(" + task["entry_point"] + ")\n"
 
 
 def normalize(text: str) -> str:

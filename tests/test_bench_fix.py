@@ -57,8 +57,8 @@ def test_a_planted_bug_is_one_line_the_tests_catch(bugs):
         truth = task["canonical_solution"].split("\n")[0]
         assert bug.text == task["prompt"] + bug.line + "\n" + task["suffix"]
         assert bug.text.split("\n")[bug.row] == bug.line != truth
-        assert not run_program(bench_fix.program_of(task, bug.text)).passed
-        assert run_program(bench_fix.program_of(task, bug.text.replace(bug.line, truth))).passed
+        assert not run_program(bench_fix.with_tests(task, bug.text)).passed
+        assert run_program(bench_fix.with_tests(task, bug.text.replace(bug.line, truth))).passed
 
 
 def _fake_model(monkeypatch, bugs, right: bool | str, suspect: bool):
