@@ -157,9 +157,10 @@ def server_fix(cfg, flagged: bool, fill: bool = True) -> Variant:
         if req is None:
             return Outcome(bug, None, [], 0, 0.0)
         start = time.perf_counter()
-        edits = run_fix(engine, req, cfg, lambda: False) if fill else None
+        rows = fix_rows(engine, req)  # run_fix's own choice, made once and handed to it
+        chosen = dataclasses.replace(req, flagged=tuple(rows))
+        edits = run_fix(engine, chosen, cfg, lambda: False) if fill and rows else None
         elapsed = (time.perf_counter() - start) * 1000
-        rows = fix_rows(engine, req)  # again, untimed: which rows it chose
         return Outcome(bug, apply(doc, edits) if edits else None, rows,
                        len(req.candidates), elapsed)
 
