@@ -39,6 +39,8 @@ from model.bench_humaneval import (
     infill_warm_up,
     load_tasks,
     with_tests,
+    write_json,
+    write_samples,
 )
 from model.execution import run_program
 
@@ -269,15 +271,9 @@ def main(checkpoint: str = "model/weights", data: Path | None = None, limit: int
     }
     print(format_table(metrics))
     if json_out:
-        json_out = Path(json_out)
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+        write_json(json_out, metrics)
     if samples:
-        samples = Path(samples)
-        samples.parent.mkdir(parents=True, exist_ok=True)
-        for name, each in outcomes.items():
-            out = samples if name == "located" else samples.with_suffix(f".{name}.jsonl")
-            out.write_text("".join(json.dumps(r) + "\n" for r in rows(each)), encoding="utf-8")
+        write_samples(samples, {name: rows(each) for name, each in outcomes.items()})
     return metrics
 
 

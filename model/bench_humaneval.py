@@ -92,6 +92,23 @@ def with_tests(task: dict, source: str) -> str:
     return source + "\n" + task["test"] + "\ncheck(" + task["entry_point"] + ")\n"
 
 
+def write_json(path: Path, obj) -> None:
+    """``obj`` as indented JSON at ``path`` (its folder made)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(obj, indent=2) + "\n", encoding="utf-8")
+
+
+def write_samples(path: Path, rows: dict[str, list[dict]]) -> None:
+    """One JSON line per row: the first variant's at ``path``, each other's beside it
+    (``NAME.jsonl`` -> ``NAME.<variant>.jsonl``)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for i, (name, each) in enumerate(rows.items()):
+        out = path if i == 0 else path.with_suffix(f".{name}.jsonl")
+        out.write_text("".join(json.dumps(r) + "\n" for r in each), encoding="utf-8")
+
+
 def normalize(text: str) -> str:
     """The missing lines end with a newline; add it when the model stopped short."""
     return text if text.endswith("\n") else text + "\n"
@@ -399,17 +416,10 @@ def main(
     if points is not None:
         metrics["dial"] = points
     print(format_table(metrics))
-    if samples:
-        samples = Path(samples)
-        samples.parent.mkdir(parents=True, exist_ok=True)
-        for name, score in scores.items():  # the other variants task by task beside them
-            path = samples if name == "plan" else samples.with_suffix(f".{name}.jsonl")
-            with path.open("w", encoding="utf-8") as out:
-                out.writelines(json.dumps(row) + "\n" for row in score.rows())
+    if samples:  # the other variants task by task beside them
+        write_samples(samples, {name: score.rows() for name, score in scores.items()})
     if json_out:
-        json_out = Path(json_out)
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+        write_json(json_out, metrics)
         if points is not None:
             plot_dial(
                 points,
