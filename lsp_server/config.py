@@ -20,9 +20,9 @@ DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "model" / "weights
 
 Fraction = Annotated[float, msgspec.Meta(gt=0.0, le=1.0)]
 # (threshold, steps per token), slowest last: typing in fp32 on a CPU gets QUICK; typing where the
-# model computes in bf16 or on a GPU, or an explicit request (a key, or "Fix this function") in fp32
-# on a CPU, CAREFUL (about twice the model time); an explicit request there THOROUGH (one step per
-# token, about 1.4x CAREFUL's).
+# model computes in bf16 or on a GPU, or an explicit request (a key, "Fix this function", "Insert
+# docstring") in fp32 on a CPU, CAREFUL (about twice the model time); an explicit request there
+# THOROUGH (one step per token, about 1.4x CAREFUL's).
 QUICK = (0.5, 0.125)
 CAREFUL = (0.9, 0.5)
 THOROUGH = (0.9, 1.0)

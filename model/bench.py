@@ -1,4 +1,4 @@
-"""`python -m model.bench {speed,humaneval,fix} [args]`: dispatch to the benchmark modules."""
+"""`python -m model.bench {speed,humaneval,fix,docstring} [args]`: run one benchmark module."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ COMMANDS = {
     "speed": ("model.bench_speed", "main"),
     "humaneval": ("model.bench_humaneval", "cli"),
     "fix": ("model.bench_fix", "cli"),
+    "docstring": ("model.bench_docstring", "cli"),
 }
 
 

@@ -411,8 +411,8 @@ def test_fix_and_docstring_at_the_end_of_a_file_see_its_last_line_end(spans_sent
     fix = actions.fix_request(open_doc(text), 1, 4, diagnostic_rows=[1])
     assert actions.run_fix(engine, fix, UNCHECKED, NEVER)
     slot = actions.docstring_request(open_doc(text), 1, 4)
-    actions.run_docstring(engine, slot, UNCHECKED, NEVER)
-    assert len(spans_sent) == 2
+    actions.run_docstring(engine, slot, UNCHECKED, NEVER)  # code, not prose: every try runs
+    assert len(spans_sent) == 1 + actions.DOCSTRING_TRIES
     assert all(pieces[-1].endswith("return y\n") for pieces in spans_sent), spans_sent
 
 
@@ -452,13 +452,63 @@ def test_docstring_request_jsdoc():
 
 
 @pytest.mark.parametrize(
-    ("raw", "expected"),
-    [('"""Return x."""', "Return x."), ("  * Run it.  ", "Run it."), ('""', None),
-     ('"""Sum a list."""."""', "Sum a list."), ("/** Parse it. */", "Parse it."),
-     ("// Add two.", "Add two.")],
+    ("raw", "closing", "expected"),
+    [('Return x."""', '"""\n', "Return x."), ('"""Return x."""', '"""\n', "Return x."),
+     ("Run it.  ", "\n   */\n", "Run it."), ('"""', '"""\n', None),
+     ('Sum a list."""."""', '"""\n', "Sum a list."), ("Parse it. */", "\n */\n", "Parse it."),
+     ("// Add two.", "\n", "Add two."), ("Return x.'''", "'''\n", "Return x.")],
 )
-def test_docstring_text_strips_marks(raw, expected):
-    assert actions.docstring_text(raw, '""" *') == expected
+def test_docstring_text_is_the_summary_up_to_the_closing_delimiter(raw, closing, expected):
+    assert actions.docstring_text(raw, closing, '""" *') == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("Return the sum of a list.", True), ("Check if x is empty", True), ("same_chars", True),
+     ("Sum product product product.", False), ("Returns maximum of of range.", False),
+     ("result = []", False), ("return string.swapcase()", False), ("histogram(test)", False),
+     ("Return f(x) for each x.", True), ("10 to 20", True)],
+)
+def test_prose_rejects_stutters_and_code(text, expected):
+    assert actions.prose(text) is expected
+
+
+def _docstring_fills(monkeypatch, answers: list[str]) -> list:
+    """``infill_spans`` answering ``answers`` in turn; the calls' (pieces, settings)."""
+    import model
+
+    calls = []
+
+    def fake(engine, pieces, budgets, settings, cancel=None):
+        from types import SimpleNamespace
+
+        calls.append((pieces, settings))
+        return SimpleNamespace(texts=[answers[len(calls) - 1]], cancelled=False,
+                               forward_passes=1, elapsed_ms=1.0)
+
+    monkeypatch.setattr(model, "infill_spans", fake)
+    return calls
+
+
+def test_run_docstring_gives_the_opening_and_retries_a_garbled_summary(engine, monkeypatch):
+    text = "def f(xs):\n    return sum(xs)\n"
+    calls = _docstring_fills(monkeypatch, ['Sum sum the list."""', 'total = 0"""',
+                                           'Sum the list."""'])
+    edits = actions.run_docstring(engine, actions.docstring_request(open_doc(text), 1, 4),
+                                  CFG, NEVER)
+    assert apply(open_doc(text), edits) == (
+        'def f(xs):\n    """Sum the list."""\n    return sum(xs)\n')
+    assert [pieces[0] for pieces, _ in calls] == ['def f(xs):\n    """'] * 3
+    first, *samples = [settings for _, settings in calls]
+    assert (first.temperature, first.threshold) == (0.0, CFG.decoding(False, explicit=True)[0])
+    assert all(s.temperature > 0 and s.seed != first.seed for s in samples)
+
+
+def test_run_docstring_offers_nothing_when_every_try_is_garbled(engine, monkeypatch):
+    text = "def f(xs):\n    return sum(xs)\n"
+    _docstring_fills(monkeypatch, ['Sum sum."""', '"""', "x = 1"])
+    req = actions.docstring_request(open_doc(text), 1, 4)
+    assert actions.run_docstring(engine, req, CFG, NEVER) is None
 
 
 def test_run_docstring_inserts_one_indented_line(engine):
