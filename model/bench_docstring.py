@@ -35,6 +35,7 @@ from model.bench_humaneval import (
     DATA_DIR,
     EXEC_WORKERS,
     SPLIT_FILES,
+    in_turn,
     infill_warm_up,
     load_tasks,
     with_tests,
@@ -183,8 +184,8 @@ def score(engine, items: Sequence[Case], variants: dict[str, Variant],
     """Each variant's outcome on each case; the tests run while the next one is computed."""
     outcomes: dict[str, list[Outcome]] = {name: [] for name in variants}
     pending = []
-    for case in items:
-        for name, variant in variants.items():
+    for i, case in enumerate(items):
+        for name, variant in in_turn(variants, i):
             outcome = variant(engine, case)
             outcomes[name].append(outcome)
             if outcome.text is not None:

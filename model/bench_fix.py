@@ -36,6 +36,7 @@ from model.bench_humaneval import (
     DATA_DIR,
     EXEC_WORKERS,
     SPLIT_FILES,
+    in_turn,
     infill_warm_up,
     load_tasks,
     with_tests,
@@ -174,8 +175,8 @@ def score(engine, bugs: Sequence[Bug], variants: dict[str, Variant],
     """Each variant's outcome on each bug; the tests of a fix run while the next is computed."""
     outcomes: dict[str, list[Outcome]] = {name: [] for name in variants}
     pending = []
-    for bug in bugs:
-        for name, variant in variants.items():
+    for i, bug in enumerate(bugs):
+        for name, variant in in_turn(variants, i):
             outcome = variant(engine, bug)
             outcomes[name].append(outcome)
             if outcome.fixed is not None:

@@ -307,3 +307,9 @@ def test_a_partly_typed_true_line_is_completed_by_its_truth(typed, rest):
         if middle.strip() and (inline_errors(req)(middle) or clean_inline(req, middle) is None):
             lost.append(task["task_id"])
     assert lost == []
+
+
+def test_no_variant_always_runs_second():
+    variants = {"a": 1, "b": 2, "c": 3}
+    orders = [[name for name, _ in bench_humaneval.in_turn(variants, i)] for i in range(4)]
+    assert orders == [["a", "b", "c"], ["c", "b", "a"], ["a", "b", "c"], ["c", "b", "a"]]
