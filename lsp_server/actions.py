@@ -47,7 +47,7 @@ def decode_settings(cfg: ServerConfig, max_tokens: int, single_line: bool, allow
         max_tokens=max(1, min(max_tokens, cfg.max_span_tokens)),
         threshold=threshold,
         steps_per_token=steps_per_token,
-        context_tokens=cfg.context_tokens,
+        context_tokens=cfg.context(computes_fast(engine), explicit),
         single_line=single_line,
         allow_empty=allow_empty,
     )
@@ -67,7 +67,7 @@ def _context(cfg: ServerConfig, before: str, after: str) -> tuple[str, str]:
     after it ends in a newline, as every file in training does (an editor's last line may not)."""
     if not after.endswith("\n"):
         after += "\n"
-    keep = cfg.context_tokens * CHARS_PER_TOKEN
+    keep = cfg.context(fast=True) * CHARS_PER_TOKEN  # the widest any request gets
     return before[-keep:], after[:keep]
 
 

@@ -27,6 +27,7 @@ QUICK = (0.5, 0.125)
 CAREFUL = (0.9, 0.5)
 THOROUGH = (0.9, 1.0)
 Tokens = Annotated[int, msgspec.Meta(ge=1, le=4096)]
+CONTEXT, SHORT_CONTEXT = 384, 256  # tokens of code around the span (``ServerConfig.context``)
 
 
 class Features(msgspec.Struct, rename="camel", forbid_unknown_fields=False):
@@ -52,7 +53,8 @@ class ServerConfig(msgspec.Struct, rename="camel", forbid_unknown_fields=False):
     line_tokens: Tokens = 24
     # An empty line's budget: the model reads 64 masks as more than a line (model card).
     block_tokens: Tokens = 24
-    context_tokens: Annotated[int, msgspec.Meta(ge=16, le=32768)] = 384
+    # None: by how fast the model computes (``context``).
+    context_tokens: Annotated[int, msgspec.Meta(ge=16, le=32768)] | None = None
     # Syntax-checked candidates (none that adds an error is offered); 0: one, unchecked.
     syntax_attempts: Annotated[int, msgspec.Meta(ge=0, le=8)] = 2
     # Different suggestions an explicit inline request (a key, cycling) returns; automatic: one.
@@ -78,6 +80,14 @@ class ServerConfig(msgspec.Struct, rename="camel", forbid_unknown_fields=False):
         default = (QUICK, CAREFUL, THOROUGH)[fast + explicit]
         return (self.threshold if self.threshold is not None else default[0],
                 self.steps_per_token if self.steps_per_token is not None else default[1])
+
+    def context(self, fast: bool, explicit: bool = False) -> int:
+        """Tokens of code kept around the span: the setting's, else ``SHORT_CONTEXT`` for
+        typing where the model computes in fp32 on a CPU (the context pass is most of a line's
+        time there) and ``CONTEXT`` otherwise (model card: the same pass@1 either way)."""
+        if self.context_tokens is not None:
+            return self.context_tokens
+        return CONTEXT if fast or explicit else SHORT_CONTEXT
 
     def model_key(self) -> tuple[str, str, str]:
         """What identifies the resident model: changing it means a reload."""

@@ -65,16 +65,16 @@ def test_inline_plan_empty_line_in_block_is_multi_line():
     assert req.plan.max_tokens == CFG.block_tokens
 
 
-def test_the_decoding_defaults_are_careful_unless_fp32_on_a_cpu(tiny_checkpoint):
+def test_the_decoding_defaults_are_careful_and_wide_unless_fp32_on_a_cpu(tiny_checkpoint):
     from model import load
 
     quick = actions.decode_settings(CFG, 24, True, False, load(tiny_checkpoint, "cpu", "float32"))
     careful = actions.decode_settings(CFG, 24, True, False,
                                       load(tiny_checkpoint, "cpu", "bfloat16"))
-    assert (quick.threshold, quick.steps_per_token) == (0.5, 0.125)
-    assert (careful.threshold, careful.steps_per_token) == (0.9, 0.5)
+    assert (quick.threshold, quick.steps_per_token, quick.context_tokens) == (0.5, 0.125, 256)
+    assert (careful.threshold, careful.steps_per_token, careful.context_tokens) == (0.9, 0.5, 384)
     asked = actions.decode_settings(CFG, 24, True, False, None, explicit=True)
-    assert (asked.threshold, asked.steps_per_token) == (0.9, 1.0)
+    assert (asked.threshold, asked.steps_per_token, asked.context_tokens) == (0.9, 1.0, 384)
     set_ = msgspec.structs.replace(CFG, threshold=0.8, steps_per_token=0.25)
     assert actions.decode_settings(set_, 24, True, False, None).threshold == 0.8
 

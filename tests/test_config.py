@@ -114,3 +114,13 @@ def test_decoding_defaults_follow_how_fast_the_model_computes_and_who_asked():
     chosen = decode({"threshold": 0.7})
     assert chosen.decoding(True) == (0.7, 0.5) and chosen.decoding(False) == (0.7, 0.125)
     assert decode({"stepsPerToken": 0.25}).decoding(True, explicit=True) == (0.9, 0.25)
+
+
+def test_context_defaults_to_short_only_for_typing_where_the_model_computes_slowly():
+    cfg = decode({})
+    assert cfg.context_tokens is None
+    assert cfg.context(fast=False) == 256
+    assert cfg.context(fast=True) == cfg.context(fast=False, explicit=True) == 384
+    assert decode({"contextTokens": 1024}).context(fast=False) == 1024
+    with pytest.raises(ConfigError, match="contextTokens"):
+        decode({"contextTokens": 8})
