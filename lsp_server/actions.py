@@ -524,6 +524,7 @@ def docstring_request(doc: Document, line: int, character: int,
 
 DOCSTRING_TRIES = 3  # the greedy decode, then samples while the summary is garbled
 _STUTTER = re.compile(r"\b([^\W\d_]+)\s+\1\b", re.IGNORECASE)
+_WORD = re.compile(r"[^\W\d_]{3}")
 
 
 def run_docstring(engine, req: DocstringRequest, cfg: ServerConfig, cancel: Cancel
@@ -569,11 +570,12 @@ def docstring_text(raw: str, closing: str, marks: str) -> str | None:
 
 
 def prose(text: str) -> bool:
-    """Whether a summary reads as a sentence: no word twice in a row (``product product``, what
-    positions committed in parallel write when they disagree) and not a Python statement
-    other than a lone name (``result = []``). Of HumanEval's 163 docstrings' first sentences,
-    one has a word twice (``the the``) and none parses as code."""
-    if _STUTTER.search(text):
+    """Whether a summary reads as a sentence: a word of three letters or more (not ``( b;``),
+    no word twice in a row (``product product``, what positions committed in parallel write
+    when they disagree) and not a Python statement other than a lone name (``result = []``).
+    Of HumanEval's 163 docstrings' first sentences, one has a word twice (``the the``) and
+    none parses as code."""
+    if not _WORD.search(text) or _STUTTER.search(text):
         return False
     try:
         body = ast.parse(text).body

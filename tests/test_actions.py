@@ -467,7 +467,8 @@ def test_docstring_text_is_the_summary_up_to_the_closing_delimiter(raw, closing,
     [("Return the sum of a list.", True), ("Check if x is empty", True), ("same_chars", True),
      ("Sum product product product.", False), ("Returns maximum of of range.", False),
      ("result = []", False), ("return string.swapcase()", False), ("histogram(test)", False),
-     ("Return f(x) for each x.", True), ("10 to 20", True)],
+     ("Return f(x) for each x.", True), ("From 10 to 20", True), ("( b;", False),
+     ("...", False), ("b", False), (")) *i", False)],
 )
 def test_prose_rejects_stutters_and_code(text, expected):
     assert actions.prose(text) is expected
