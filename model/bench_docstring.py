@@ -21,10 +21,8 @@ HumanEval's prompts (docstrings included) were removed from the training corpus.
 
 from __future__ import annotations
 
-import argparse
 import ast
 import dataclasses
-import json
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -35,14 +33,12 @@ from model.bench_humaneval import (
     DATA_DIR,
     EXEC_WORKERS,
     SPLIT_FILES,
-    in_turn,
+    arguments,
     infill_warm_up,
     load_tasks,
-    with_tests,
-    write_json,
-    write_samples,
+    report,
+    tested_in_turn,
 )
-from model.execution import run_program
 
 _EXAMPLES = re.compile(r"\s*(>>>|(for )?examples?\b|e\.g\.)", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
@@ -136,7 +132,7 @@ class Outcome:
     case: Case
     text: str | None  # the file after the edit; None: nothing offered
     latency_ms: float
-    intact: bool = False
+    passed: bool = False  # the tests still pass with it: intact
 
     @property
     def summary(self) -> str:
@@ -182,18 +178,7 @@ def name_baseline(engine, case: Case) -> Outcome:
 def score(engine, items: Sequence[Case], variants: dict[str, Variant],
           pool: ThreadPoolExecutor) -> dict[str, list[Outcome]]:
     """Each variant's outcome on each case; the tests run while the next one is computed."""
-    outcomes: dict[str, list[Outcome]] = {name: [] for name in variants}
-    pending = []
-    for i, case in enumerate(items):
-        for name, variant in in_turn(variants, i):
-            outcome = variant(engine, case)
-            outcomes[name].append(outcome)
-            if outcome.text is not None:
-                pending.append((outcome, pool.submit(run_program,
-                                                     with_tests(case.task, outcome.text))))
-    for outcome, future in pending:
-        outcome.intact = future.result().passed
-    return outcomes
+    return tested_in_turn(engine, items, variants, pool, lambda outcome: outcome.text)
 
 
 def summary(outcomes: Sequence[Outcome]) -> dict:
@@ -208,7 +193,7 @@ def summary(outcomes: Sequence[Outcome]) -> dict:
         "word_f1": sum(word_f1(g, o.case.reference) for g, o in zip(got, outcomes)) / n,
         "rouge_l": sum(rouge_l(g, o.case.reference) for g, o in zip(got, outcomes)) / n,
         "offered": sum(o.text is not None for o in outcomes) / n,
-        "intact": sum(o.intact for o in outcomes) / n,
+        "intact": sum(o.passed for o in outcomes) / n,
         "garbled": sum(bool(g) and not prose(g) for g in got) / n,
         "mean_words": sum(len(words(g)) for g in got) / n,
         "n": n,
@@ -219,7 +204,7 @@ def summary(outcomes: Sequence[Outcome]) -> dict:
 def rows(outcomes: Sequence[Outcome]) -> list[dict]:
     """One record per function: the reference and what was inserted."""
     return [{"task_id": o.case.task["task_id"].rsplit("/", 1)[0], "reference": o.case.reference,
-             "inserted": o.summary, "offered": o.text is not None, "intact": o.intact,
+             "inserted": o.summary, "offered": o.text is not None, "intact": o.passed,
              "word_f1": round(word_f1(o.summary, o.case.reference), 3),
              "latency_ms": round(o.latency_ms, 1)} for o in outcomes]
 
@@ -264,26 +249,13 @@ def main(checkpoint: str = "model/weights", data: Path | None = None, limit: int
         "checkpoint": str(checkpoint), "dtype": str(engine.dtype).removeprefix("torch."),
         "server_settings": settings or {}, "versus": versus, "variants": found,
     }
-    print(format_table(metrics))
-    if json_out:
-        write_json(json_out, metrics)
-    if samples:
-        write_samples(samples, {name: rows(each) for name, each in outcomes.items()})
+    report(metrics, format_table(metrics), json_out, samples,
+           {name: rows(each) for name, each in outcomes.items()})
     return metrics
 
 
 def cli(argv: Sequence[str] | None = None) -> int:
     """Parse `docstring` arguments and run `main`."""
-    ap = argparse.ArgumentParser(prog="python -m model.bench docstring", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--checkpoint", default="model/weights")
-    ap.add_argument("--data", type=Path, help="a HumanEval-infilling .jsonl.gz")
-    ap.add_argument("--limit", type=int, help="keep every k-th function, N in all")
-    ap.add_argument("--device", default="cpu")
-    ap.add_argument("--json", dest="json_out", type=Path, help="write metrics here")
-    ap.add_argument("--samples", type=Path, help="write one JSON line per function here")
-    ap.add_argument("--settings", type=json.loads, help="server settings over the defaults")
-    ap.add_argument("--versus", type=json.loads,
-                    help="settings over --settings for a second variant, side by side")
+    ap = arguments("docstring", __doc__, "function")
     main(**vars(ap.parse_args(argv)))
     return 0

@@ -18,11 +18,9 @@ often the original text comes back exactly.
 
 from __future__ import annotations
 
-import argparse
 import builtins
 import dataclasses
 import io
-import json
 import keyword
 import random
 import time
@@ -36,12 +34,12 @@ from model.bench_humaneval import (
     DATA_DIR,
     EXEC_WORKERS,
     SPLIT_FILES,
-    in_turn,
+    arguments,
     infill_warm_up,
     load_tasks,
+    report,
+    tested_in_turn,
     with_tests,
-    write_json,
-    write_samples,
 )
 from model.execution import run_program
 
@@ -173,18 +171,7 @@ def server_fix(cfg, flagged: bool, fill: bool = True) -> Variant:
 def score(engine, bugs: Sequence[Bug], variants: dict[str, Variant],
           pool: ThreadPoolExecutor) -> dict[str, list[Outcome]]:
     """Each variant's outcome on each bug; the tests of a fix run while the next is computed."""
-    outcomes: dict[str, list[Outcome]] = {name: [] for name in variants}
-    pending = []
-    for i, bug in enumerate(bugs):
-        for name, variant in in_turn(variants, i):
-            outcome = variant(engine, bug)
-            outcomes[name].append(outcome)
-            if outcome.fixed is not None:
-                pending.append((outcome, pool.submit(run_program,
-                                                     with_tests(bug.task, outcome.fixed))))
-    for outcome, future in pending:
-        outcome.passed = future.result().passed
-    return outcomes
+    return tested_in_turn(engine, bugs, variants, pool, lambda outcome: outcome.fixed)
 
 
 def summary(outcomes: Sequence[Outcome]) -> dict:
@@ -270,27 +257,14 @@ def main(checkpoint: str = "model/weights", data: Path | None = None, limit: int
         "dtype": str(engine.dtype).removeprefix("torch."), "server_settings": settings or {},
         "versus": versus, "variants": found,
     }
-    print(format_table(metrics))
-    if json_out:
-        write_json(json_out, metrics)
-    if samples:
-        write_samples(samples, {name: rows(each) for name, each in outcomes.items()})
+    report(metrics, format_table(metrics), json_out, samples,
+           {name: rows(each) for name, each in outcomes.items()})
     return metrics
 
 
 def cli(argv: Sequence[str] | None = None) -> int:
     """Parse `fix` arguments and run `main`."""
-    ap = argparse.ArgumentParser(prog="python -m model.bench fix", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--checkpoint", default="model/weights")
-    ap.add_argument("--data", type=Path, help="a single-line infilling .jsonl.gz")
-    ap.add_argument("--limit", type=int, help="keep every k-th task, N in all")
-    ap.add_argument("--device", default="cpu")
-    ap.add_argument("--json", dest="json_out", type=Path, help="write metrics here")
-    ap.add_argument("--samples", type=Path, help="write one JSON line per bug here")
-    ap.add_argument("--settings", type=json.loads, help="server settings over the defaults")
-    ap.add_argument("--versus", type=json.loads,
-                    help="settings over --settings for a second variant, side by side")
+    ap = arguments("fix", __doc__, "task")
     ap.add_argument("--locate-only", action="store_true",
                     help="only which lines the model picks (no fill, no fix offered)")
     main(**vars(ap.parse_args(argv)))

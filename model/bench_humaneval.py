@@ -101,6 +101,52 @@ def in_turn(variants: dict, i: int) -> list:
     return items[::-1] if i % 2 else items
 
 
+def tested_in_turn(engine, items: Sequence, variants: dict[str, Callable], pool: ThreadPoolExecutor,
+                   source: Callable[[Any], str | None]) -> dict[str, list]:
+    """Each variant's outcome on each item (its ``.task``), variants taking turns (``in_turn``).
+    The file ``source(outcome)`` runs with the task's tests in ``pool`` while the next outcome
+    is computed, and sets the outcome's ``passed`` (None: nothing to run, not passed)."""
+    runs: dict[str, list] = {name: [] for name in variants}
+    for i, item in enumerate(items):
+        for name, variant in in_turn(variants, i):
+            outcome = variant(engine, item)
+            text = source(outcome)
+            run = None if text is None else pool.submit(run_program, with_tests(item.task, text))
+            runs[name].append((outcome, run))
+    for each in runs.values():
+        for outcome, run in each:
+            outcome.passed = run is not None and run.result().passed
+    return {name: [outcome for outcome, _ in each] for name, each in runs.items()}
+
+
+def arguments(name: str, doc: str, unit: str) -> argparse.ArgumentParser:
+    """The options every benchmark takes: checkpoint, data, limit, device, json, samples,
+    settings and versus (``unit``: what one sample line is about)."""
+    ap = argparse.ArgumentParser(prog=f"python -m model.bench {name}", description=doc,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--checkpoint", default="model/weights")
+    ap.add_argument("--data", type=Path, help="a HumanEval-infilling .jsonl.gz")
+    ap.add_argument("--limit", type=int, help=f"keep every k-th {unit}, N in all")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--json", dest="json_out", type=Path, help="write metrics here")
+    ap.add_argument("--samples", type=Path, help=f"write one JSON line per {unit} here")
+    ap.add_argument("--settings", type=json.loads,
+                    help='server settings over the defaults, e.g. \'{"blockTokens": 32}\'')
+    ap.add_argument("--versus", type=json.loads,
+                    help="settings over --settings for a second variant, side by side")
+    return ap
+
+
+def report(metrics: dict, table: str, json_out: Path | None, samples: Path | None,
+           rows: dict[str, list[dict]]) -> None:
+    """Print the table; write the metrics and the samples where asked."""
+    print(table)
+    if json_out:
+        write_json(json_out, metrics)
+    if samples:
+        write_samples(samples, rows)
+
+
 def write_json(path: Path, obj) -> None:
     """``obj`` as indented JSON at ``path`` (its folder made)."""
     path = Path(path)
@@ -424,43 +470,30 @@ def main(
             metrics["versus"]["explicit"] = {k: summary["versus_explicit"][k] for k in keys}
     if points is not None:
         metrics["dial"] = points
-    print(format_table(metrics))
-    if samples:  # the other variants task by task beside them
-        write_samples(samples, {name: score.rows() for name, score in scores.items()})
-    if json_out:
-        write_json(json_out, metrics)
-        if points is not None:
-            plot_dial(
-                points,
-                f"HumanEval {metrics['split']} (n={metrics['n']})",
-                json_out.with_suffix(".png"),
-            )
+    report(metrics, format_table(metrics), json_out, samples,  # the other variants beside
+           {name: score.rows() for name, score in scores.items()})
+    if json_out and points is not None:
+        plot_dial(
+            points,
+            f"HumanEval {metrics['split']} (n={metrics['n']})",
+            json_out.with_suffix(".png"),
+        )
     return metrics
 
 
 def cli(argv: Sequence[str] | None = None) -> int:
     """Parse `humaneval` arguments and run `main`."""
-    ap = argparse.ArgumentParser(prog="python -m model.bench humaneval", description=__doc__)
-    ap.add_argument("--checkpoint", default="model/weights")
+    ap = arguments("humaneval", __doc__, "task")
     ap.add_argument("--split", choices=sorted(SPLIT_FILES), default="single")
-    ap.add_argument("--data", type=Path, help="another .jsonl.gz in the same format")
-    ap.add_argument("--limit", type=int, help="keep every k-th task, N in all")
-    ap.add_argument("--device", default="cpu")
-    ap.add_argument("--json", dest="json_out", type=Path, help="write metrics here")
     ap.add_argument("--dial", action="store_true", help="sweep threshold/steps (plot next to JSON)")
     ap.add_argument("--no-oracle", dest="with_oracle", action="store_false")
-    ap.add_argument("--samples", type=Path, help="write one JSON line per task here")
     ap.add_argument("--attempts", type=int,
                     help="syntax-checked candidates (server default); 0: one, unchecked")
     ap.add_argument("--explicit", action="store_true",
                     help="also an explicit request: its alternatives, and how often one passes")
-    ap.add_argument("--settings", type=json.loads,
-                    help='server settings over the defaults, e.g. \'{"blockTokens": 32}\'')
     ap.add_argument("--typed", type=float, default=0.0,
                     help="type this share of the missing line first: the rest of a line")
     ap.add_argument("--rest", type=float, default=0.0,
                     help="keep this share of the line's end after the cursor: inside a line")
-    ap.add_argument("--versus", type=json.loads,
-                    help="settings over --settings for a second variant, side by side")
     main(**vars(ap.parse_args(argv)))
     return 0
