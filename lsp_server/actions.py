@@ -8,7 +8,6 @@ only the request, never the live document store.
 
 from __future__ import annotations
 
-import ast
 import logging
 import re
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from lsp_server.config import ServerConfig
 from lsp_server.documents import Document
 from lsp_server.edits import char_range, replace_span
 from lsp_server.inline_plan import InlinePlan, plan
+from lsp_server.prose import garbled, prose
 from lsp_server.syntax_check import (
     DocumentCheck,
     SyntaxCheck,
@@ -169,10 +169,14 @@ def inline_errors(req: InlineRequest) -> Callable[[str], int]:
     the program unparseable, and nothing else; the truth's rest of 2,520 partly typed lines
     (a third, a half, two thirds), with the rest of the function below or not yet written, was
     accepted wherever it was before. A Python block header whose body is not written yet is
-    unfinished, not broken (``_with_body``). Neither rule applies inside a string or comment.
+    unfinished, not broken (``_with_body``). Neither rule applies inside a string or comment;
+    there a ``garbled`` text counts as an error: typing three words of each HumanEval summary
+    into a new docstring, 152 of the 160 suggestions were garbled (``product product ...``).
     """
     check = syntax_check(req)
-    if req.doc.language != "python" or _in_text(req):
+    if _in_text(req):
+        return lambda text: check.added_errors(text) + garbled(text)
+    if req.doc.language != "python":
         return check.added_errors
 
     def errors(text: str) -> int:
@@ -359,12 +363,12 @@ def fix_request(doc: Document, line: int, character: int,
     if not flagged and doc.tree is not None:
         start, end = doc.byte_at(_line_start(doc, first)), doc.byte_at(_line_end(doc, last))
         flagged = [r for r in regions.error_rows(doc.tree, start, end) if r in inside]
-    prose = set()
+    comments = set()
     if doc.tree is not None and doc.language in regions.LANGUAGES:
-        prose = regions.prose_rows(doc.language, doc.tree, doc.source,
-                                   doc.byte_at(_line_start(doc, first)),
-                                   doc.byte_at(_line_end(doc, last)))
-    code = [r for r in inside if doc.line_text(r).strip() and r not in prose]
+        comments = regions.prose_rows(doc.language, doc.tree, doc.source,
+                                      doc.byte_at(_line_start(doc, first)),
+                                      doc.byte_at(_line_end(doc, last)))
+    code = [r for r in inside if doc.line_text(r).strip() and r not in comments]
     candidates = [r for r in code if r >= max(body, first + 1)] or code
     return FixRequest(doc, first, last, tuple(flagged), tuple(candidates), around)
 
@@ -523,8 +527,6 @@ def docstring_request(doc: Document, line: int, character: int,
 
 
 DOCSTRING_TRIES = 3  # the greedy decode, then samples while the summary is garbled
-_STUTTER = re.compile(r"\b([^\W\d_]+)\s+\1\b", re.IGNORECASE)
-_WORD = re.compile(r"[^\W\d_]{3}")
 
 
 def run_docstring(engine, req: DocstringRequest, cfg: ServerConfig, cancel: Cancel
@@ -567,20 +569,3 @@ def docstring_text(raw: str, closing: str, marks: str) -> str | None:
         text = text.split(end, 1)[0]
     text = text.strip().strip(marks + "/").strip()
     return text if text and prose(text) else None
-
-
-def prose(text: str) -> bool:
-    """Whether a summary reads as a sentence: a word of three letters or more (not ``( b;``),
-    no word twice in a row (``product product``, what positions committed in parallel write
-    when they disagree) and not a Python statement other than a lone name (``result = []``).
-    Of HumanEval's 163 docstrings' first sentences, one has a word twice (``the the``) and
-    none parses as code."""
-    if not _WORD.search(text) or _STUTTER.search(text):
-        return False
-    try:
-        body = ast.parse(text).body
-    except (SyntaxError, ValueError):
-        return True
-    lone = len(body) == 1 and isinstance(body[0], ast.Expr) and isinstance(
-        body[0].value, (ast.Name, ast.Constant, ast.Attribute))
-    return lone or not body

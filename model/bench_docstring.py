@@ -9,9 +9,9 @@ asked on the function's ``def`` line and its edit applied. Per variant:
   must never break the code);
 * ``word_f1`` and ``rouge_l``: the inserted summary against the reference, the first sentence
   of the true docstring's description (lower-case words; a miss counts 0);
-* ``garbled``: summaries that are not prose by the server's own rule
-  (``lsp_server.actions.prose``: a word twice in a row, ``product product``, the mark of
-  positions committed in parallel that disagree; or a Python statement, ``result = []``);
+* ``garbled``: summaries that are not prose by the server's own rule (``lsp_server.prose``:
+  text that repeats itself, ``product product``, the mark of positions committed in parallel
+  that disagree; or a Python statement, ``result = []``);
 * ``ms/doc``: the action's time.
 
 ``name`` is a baseline scored the same way: the function's name as a sentence (``Has close
@@ -186,7 +186,7 @@ def summary(outcomes: Sequence[Outcome]) -> dict:
     n = len(outcomes)
     if not n:
         return {"n": 0}
-    from lsp_server.actions import prose
+    from lsp_server.prose import prose
 
     got = [o.summary for o in outcomes]
     return {
