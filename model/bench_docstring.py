@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -134,8 +135,9 @@ class Outcome:
     latency_ms: float
     passed: bool = False  # the tests still pass with it: intact
 
-    @property
+    @functools.cached_property
     def summary(self) -> str:
+        """The inserted summary (parsed once: the metrics and the samples all read it)."""
         return inserted(self.case, self.text) if self.text is not None else ""
 
 
