@@ -30,8 +30,8 @@ class Sample:
 
 
 SAMPLES = {
-    "stats": Sample(inline_after="    counts = Counter(values)\n", fix_at="        return high",
-                    docstring_at="def variance("),
+    "stats": Sample(inline_after="    counts = Counter(values)\n",
+                    fix_at="    return min(low, high)", docstring_at="def variance("),
 }
 CAPABILITIES = types.ClientCapabilities(
     workspace=types.WorkspaceClientCapabilities(

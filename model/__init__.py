@@ -12,8 +12,7 @@ from model.sampler import (
            infill,
            infill_spans,
            shared_first_pass,
-           token_logprobs,
 )
 
 __all__ = ["DecodeSettings", "Engine", "InfillResult", "SpansResult", "infill", "infill_spans",
-           "load", "shared_first_pass", "token_logprobs"]
+           "load", "shared_first_pass"]

@@ -6,14 +6,17 @@ makes (a flipped comparison or operator, an off-by-one number, ``and``/``or``, a
 fail. The server's fix (``lsp_server.actions.run_fix``) is asked on that function, and its
 edits applied:
 
-* ``located``: no diagnostic, so the model picks the lines it finds least likely (the fix as
-  the user gets it on code that parses); ``chance`` is what picking the same number of body
-  lines at random would hit;
+* ``located``: no diagnostic, so the model picks what to change (the fix as the user gets it
+  on code that parses); ``located`` is how often it changed the buggy line, ``chance`` what
+  changing as many body lines at random would hit;
 * ``flagged``: a diagnostic on the buggy line (what a type checker or a failing test's
-  traceback would point at), so only the rewrite is measured.
+  traceback would point at);
+* ``clean``: the fix asked on the same function without the bug, where the right answer is
+  no change.
 
 ``repaired`` is how often the tests pass after the fix (before it, never); ``restored`` how
-often the original text comes back exactly.
+often the original text comes back exactly; ``broke`` how often a fix was offered and the tests
+fail after it (on ``clean``: correct code broken).
 """
 
 from __future__ import annotations
@@ -144,28 +147,40 @@ class Outcome:
 Variant = Callable[[object, Bug], Outcome]
 
 
-def server_fix(cfg, flagged: bool, fill: bool = True) -> Variant:
+def original(bug: Bug) -> str:
+    """The task's file without the bug (its true line)."""
+    task = bug.task
+    return task["prompt"] + task["canonical_solution"].split("\n")[0] + "\n" + task["suffix"]
+
+
+def server_fix(cfg, flagged: bool, clean: bool = False) -> Variant:
     """The server's fix under ``cfg``; ``flagged``: a diagnostic points at the buggy line;
-    without ``fill`` only the rows it would rewrite are chosen (no fix is offered)."""
-    from lsp_server.actions import fix_request, fix_rows, run_fix
+    ``clean``: asked on the file without the bug (what a fix does to code that is right)."""
+    from lsp_server.actions import fix_request, run_fix
     from lsp_server.documents import DocumentStore
     from lsp_server.edits import apply
 
     def run(engine, bug):
-        doc = DocumentStore().open("file:///humaneval.py", "python", 1, bug.text)
+        doc = DocumentStore().open("file:///humaneval.py", "python", 1,
+                                   original(bug) if clean else bug.text)
         indent = len(bug.line) - len(bug.line.lstrip())
         req = fix_request(doc, bug.row, indent, [bug.row] if flagged else None)
         if req is None:
             return Outcome(bug, None, [], 0, 0.0)
         start = time.perf_counter()
-        rows = fix_rows(engine, req)  # run_fix's own choice, made once and handed to it
-        chosen = dataclasses.replace(req, flagged=tuple(rows))
-        edits = run_fix(engine, chosen, cfg, lambda: False) if fill and rows else None
+        edits = run_fix(engine, req, cfg, lambda: False)
         elapsed = (time.perf_counter() - start) * 1000
+        rows = sorted({row for e in edits or [] for row in edited_rows(e.range)})
         return Outcome(bug, apply(doc, edits) if edits else None, rows,
                        len(req.candidates), elapsed)
 
     return run
+
+
+def edited_rows(span) -> range:
+    """The rows an edit's LSP range replaces (not the row it ends at, at column 0)."""
+    last = span.end.line - (span.end.character == 0 and span.end.line > span.start.line)
+    return range(span.start.line, last + 1)
 
 
 def score(engine, bugs: Sequence[Bug], variants: dict[str, Variant],
@@ -175,19 +190,19 @@ def score(engine, bugs: Sequence[Bug], variants: dict[str, Variant],
 
 
 def summary(outcomes: Sequence[Outcome]) -> dict:
-    """repaired, restored, located (and its chance level), offered, latency, repaired by kind."""
+    """repaired, restored, located (and its chance level), offered, broke (offered, and the
+    tests fail after it), latency, repaired by kind."""
     n = len(outcomes)
     if not n:
         return {"n": 0}
-    original = [o.bug.task["prompt"] + o.bug.task["canonical_solution"].split("\n")[0] + "\n"
-                + o.bug.task["suffix"] for o in outcomes]
     kinds = Counter(o.bug.kind for o in outcomes)
     return {
         "repaired": sum(o.passed for o in outcomes) / n,
-        "restored": sum(o.fixed == text for o, text in zip(outcomes, original)) / n,
+        "restored": sum(o.fixed == original(o.bug) for o in outcomes) / n,
         "located": sum(o.bug.row in o.rows for o in outcomes) / n,
         "chance": sum(len(o.rows) / o.candidates for o in outcomes if o.candidates) / n,
         "offered": sum(o.fixed is not None for o in outcomes) / n,
+        "broke": sum(o.fixed is not None and not o.passed for o in outcomes) / n,
         "n": n,
         "mean_latency_ms": sum(o.latency_ms for o in outcomes) / n,
         "repaired_by_kind": {k: sum(o.passed for o in outcomes if o.bug.kind == k) / kinds[k]
@@ -219,19 +234,18 @@ def format_table(metrics: dict) -> str:
     head = (f"fix on planted bugs  n={metrics['n']} of {metrics['tasks']} tasks  "
             f"checkpoint={metrics['checkpoint']}  dtype={metrics['dtype']}")
     lines = [head, f"{'variant':<18}{'repaired':>9}{'restored':>9}{'located':>9}{'chance':>8}"
-                   f"{'offered':>9}{'ms/bug':>9}"]
+                   f"{'offered':>9}{'broke':>7}{'ms/bug':>9}"]
     for name, s in metrics["variants"].items():
         lines.append(f"{name:<18}{s['repaired']:9.3f}{s['restored']:9.3f}{s['located']:9.3f}"
-                     f"{s['chance']:8.3f}{s['offered']:9.3f}{s['mean_latency_ms']:9.1f}")
+                     f"{s['chance']:8.3f}{s['offered']:9.3f}{s['broke']:7.3f}"
+                     f"{s['mean_latency_ms']:9.1f}")
     return "\n".join(lines)
 
 
 def main(checkpoint: str = "model/weights", data: Path | None = None, limit: int | None = None,
          device: str = "cpu", json_out: Path | None = None, samples: Path | None = None,
-         settings: dict | None = None, versus: dict | None = None,
-         locate_only: bool = False) -> dict:
-    """Plant the bugs, run the fixes (``versus``: a second setting side by side), report;
-    ``locate_only``: only which lines the model would rewrite (quick: one pass per bug)."""
+         settings: dict | None = None, versus: dict | None = None) -> dict:
+    """Plant the bugs, run the fixes (``versus``: a second setting side by side), report."""
     from lsp_server.config import decode
     from model import load
 
@@ -240,13 +254,13 @@ def main(checkpoint: str = "model/weights", data: Path | None = None, limit: int
     cfg = decode(settings)
     engine = load(checkpoint, device, cfg.precision)
     infill_warm_up(engine)
-    variants = {"located": server_fix(cfg, False, not locate_only)}
-    if not locate_only:
-        variants["flagged"] = server_fix(cfg, True)
-    if versus and not locate_only:
+    variants = {"located": server_fix(cfg, False), "flagged": server_fix(cfg, True),
+                "clean": server_fix(cfg, False, clean=True)}
+    if versus:
         other = decode(settings, versus)
         variants |= {"versus_located": server_fix(other, False),
-                     "versus_flagged": server_fix(other, True)}
+                     "versus_flagged": server_fix(other, True),
+                     "versus_clean": server_fix(other, False, clean=True)}
     with ThreadPoolExecutor(max_workers=EXEC_WORKERS) as pool:
         bugs = plant(tasks, pool)
         outcomes = score(engine, bugs, variants, pool)
@@ -264,8 +278,5 @@ def main(checkpoint: str = "model/weights", data: Path | None = None, limit: int
 
 def cli(argv: Sequence[str] | None = None) -> int:
     """Parse `fix` arguments and run `main`."""
-    ap = arguments("fix", __doc__, "task")
-    ap.add_argument("--locate-only", action="store_true",
-                    help="only which lines the model picks (no fill, no fix offered)")
-    main(**vars(ap.parse_args(argv)))
+    main(**vars(arguments("fix", __doc__, "task").parse_args(argv)))
     return 0

@@ -14,7 +14,7 @@ of ``seq_len`` tokens out of it, drawing the kind of corruption from a configura
   (an edit inside a line, an argument between brackets the editor closed);
 * ``noise``: 5-20% of the tokens replaced, half by random ones and half by tokens of the same
   window (a plausible wrong name or operator); every position must name its original token,
-  so the model can score existing code (``token_logprobs``).
+  so the model can score existing code.
 
 Span kinds get a mask *budget* B >= T for the T true tokens, as the server does: the input is
 ``prefix + B masks + suffix`` and the targets are the T tokens then B - T pads. A random share

@@ -383,21 +383,3 @@ def infill(engine: Engine, prefix: str, suffix: str, settings: DecodeSettings | 
     r = infill_spans(engine, [prefix, suffix], [s.max_tokens], s, cancel)
     return InfillResult(r.texts[0] if r.texts else "", r.token_ids[0] if r.token_ids else [],
                         r.cancelled, r.forward_passes, r.elapsed_ms)
-
-
-@torch.inference_mode()
-def token_logprobs(engine: Engine, text: str, max_tokens: int = 2048):
-    """(start_char, end_char, logprob) of each existing token, everything visible."""
-    enc = engine.tokenizer(tokenizable(text), add_special_tokens=False,
-                           return_offsets_mapping=True)
-    ids, offsets = enc["input_ids"][:max_tokens], enc["offset_mapping"][:max_tokens]
-    if not ids:
-        return []
-    x = torch.tensor([ids], device=engine.device)
-    logp = torch.log_softmax(engine.network(x)[0].float(), -1).cpu()
-    target = torch.tensor(ids)
-    if engine.config.logits_shift:
-        scores = [0.0] + logp[:-1].gather(1, target[1:, None])[:, 0].tolist()
-    else:
-        scores = logp.gather(1, target[:, None])[:, 0].tolist()
-    return [(a, b, lp) for (a, b), lp in zip(offsets, scores)]

@@ -343,11 +343,70 @@ def test_fix_request_outside_any_function():
     assert actions.fix_request(open_doc("x = 1\n\ny = 2\n"), 0, 0) is None
 
 
-def test_least_likely_rows_uses_mean_logprob_per_row():
-    text = "def f():\n    a = 1\n    b = 2\n"
-    scores = [(0, 3, -1.0), (4, 8, -1.0), (13, 14, -0.5), (15, 16, -0.1),
-              (23, 24, -9.0), (25, 26, -0.1)]
-    assert actions.least_likely_rows(text, 10, (11, 12), scores) == [12]
+FIX_TEXT = "def scale(values, factor):\n    total = 0\n    return [v * values for v in values]\n"
+
+
+@pytest.fixture
+def token_scores(monkeypatch):
+    """``model.scoring.masked_scores`` made to score given (token, choice, margin) triples of
+    ``FIX_TEXT`` (everything else: the model agrees); the list of rows each call scored."""
+    from model import scoring
+
+    wanted, calls = [], []
+
+    def fake(engine, text, spans, passes=scoring.PASSES, cancel=None):
+        calls.append(sorted(FIX_TEXT.count("\n", 0, a) for a, _ in spans))
+        out = []
+        for token, best, margin in wanted:
+            at = text.index(token)
+            if any(a <= at < b for a, b in spans):
+                out.append(scoring.TokenScore(at, at + len(token), margin - 1.0, best, -1.0))
+        return out
+
+    monkeypatch.setattr(scoring, "masked_scores", fake)
+    return wanted, calls
+
+
+def test_a_fix_without_diagnostic_replaces_the_least_likely_token(token_scores, engine):
+    wanted, calls = token_scores
+    wanted += [(" values for", " factor for", -8.0), ("total", "scale", -5.0)]
+    doc = open_doc(FIX_TEXT)
+    edits = actions.run_fix(engine, actions.fix_request(doc, 2, 4), CFG, NEVER)
+    assert [(e.range.start.line, e.range.start.character) for e in edits] == [(2, 0)]
+    assert apply(doc, edits) == FIX_TEXT.replace("v * values", "v * factor")
+    assert calls == [[1, 2]]  # the body rows, the model's own pick
+
+
+def test_a_fix_without_diagnostic_needs_the_model_to_prefer_its_token_clearly(token_scores,
+                                                                                engine):
+    wanted, _ = token_scores
+    wanted.append((" values for", " factor for", -2.0))  # e^2: not enough
+    assert actions.run_fix(engine, actions.fix_request(open_doc(FIX_TEXT), 2, 4), CFG,
+                           NEVER) is None
+
+
+def test_a_token_fix_that_breaks_the_syntax_is_passed_over(token_scores, engine):
+    wanted, _ = token_scores
+    wanted += [(" values for", " (", -9.0), ("total", "values", -6.0)]
+    doc = open_doc(FIX_TEXT)
+    edits = actions.run_fix(engine, actions.fix_request(doc, 2, 4), CFG, NEVER)
+    assert apply(doc, edits) == FIX_TEXT.replace("total =", "values =")
+    unchecked = actions.run_fix(engine, actions.fix_request(doc, 2, 4), UNCHECKED, NEVER)
+    assert apply(doc, unchecked) == FIX_TEXT.replace("v * values for", "v * (")
+
+
+def test_a_diagnosed_row_gets_a_token_fix_else_its_line_rewritten(token_scores, monkeypatch,
+                                                                 engine):
+    wanted, calls = token_scores
+    wanted += [("total", "scale", -9.0), (" values for", " factor for", -0.5)]
+    doc = open_doc(FIX_TEXT)
+    req = actions.fix_request(doc, 2, 4, diagnostic_rows=[2])
+    edits = actions.run_fix(engine, req, CFG, NEVER)  # any preference will do on a flagged row
+    assert apply(doc, edits) == FIX_TEXT.replace("v * values", "v * factor")
+    assert calls == [[2]]
+    wanted.clear()  # the model agrees with every token: the row is rewritten
+    scripted(monkeypatch, "infill_spans", "texts", [["return [v * factor for v in values]"]])
+    assert apply(doc, actions.run_fix(engine, req, CFG, NEVER)) == apply(doc, edits)
 
 
 def test_row_groups():

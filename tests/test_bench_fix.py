@@ -61,10 +61,26 @@ def test_a_planted_bug_is_one_line_the_tests_catch(bugs):
         assert run_program(bench_fix.with_tests(task, bug.text.replace(bug.line, truth))).passed
 
 
+def _differing(bug) -> tuple[int, int, str]:
+    """The char span of ``bug.text`` where the bug differs from the true line (grown to the left
+    until neither side is blank), and the true text there."""
+    truth = bug.task["canonical_solution"].split("\n")[0]
+    head = next(i for i, (a, b) in enumerate(zip(bug.line + "\0", truth + "\1")) if a != b)
+    tail = next(i for i, (a, b) in enumerate(zip(bug.line[::-1] + "\0", truth[::-1] + "\1"))
+                if a != b)
+    tail = min(tail, len(bug.line) - head, len(truth) - head)
+    while not (bug.line[head:len(bug.line) - tail].strip()
+               and truth[head:len(truth) - tail].strip()):
+        head -= 1
+    at = bug.text.index(bug.line) + head
+    return at, at + len(bug.line) - tail - head, truth[head:len(truth) - tail]
+
+
 def _fake_model(monkeypatch, bugs, right: bool | str, suspect: bool):
     """A fill that writes the true line where the bug is (``right``; a string: that), else
-    keeps what was there; a scorer that finds the buggy line least likely (``suspect``) or the
-    line above."""
+    keeps what was there; a scorer that prefers the true text where the bug is (``suspect``;
+    on the file without the bug, the bug's text there), else agrees with every token."""
+    from model import scoring
 
     def fill(engine, pieces, budgets, settings, cancel=None):
         bug = next(b for b in bugs if pieces[0] in b.text)
@@ -73,42 +89,58 @@ def _fake_model(monkeypatch, bugs, right: bool | str, suspect: bool):
         text = (truth if right is True else right) if right and line == bug.line.strip() else line
         return SimpleNamespace(texts=[text], cancelled=False, forward_passes=1, elapsed_ms=3.0)
 
-    def scores(engine, text):
-        bug = next(b for b in bugs if b.line in text)
-        target = bug.line if suspect else text.split("\n")[text.split("\n").index(bug.line) - 1]
-        at = text.index(target)
-        return [(0, at, -1.0), (at, at + len(target), -9.0),
-                (at + len(target), len(text), -1.0)]
+    def scores(engine, text, spans, passes=scoring.PASSES, cancel=None):
+        bug = next(b for b in bugs if text in b.text or text in bench_fix.original(b))
+        start, end, truth = _differing(bug)
+        if not suspect:
+            return []
+        if text in bug.text:  # the buggy file (offsets in ``text``)
+            at = start - bug.text.index(text)
+            return [scoring.TokenScore(at, at + end - start, -9.0, truth, -1.0)]
+        at = start - bench_fix.original(bug).index(text)
+        return [scoring.TokenScore(at, at + len(truth), -9.0, bug.text[start:end], -1.0)]
 
     monkeypatch.setattr(model, "infill_spans", fill)
-    monkeypatch.setattr(model, "token_logprobs", scores)
+    monkeypatch.setattr(scoring, "masked_scores", scores)
+
+
+def _outcomes(engine, bugs, variant):
+    with ThreadPoolExecutor(2) as pool:
+        return bench_fix.score(engine, bugs, {"f": variant}, pool)["f"]
 
 
 @pytest.mark.parametrize("right", [True, False])
-def test_a_flagged_fix_is_scored_by_the_tests(engine, bugs, monkeypatch, right):
+def test_a_flagged_line_the_model_agrees_with_is_rewritten(engine, bugs, monkeypatch, right):
     bugs = bugs[:4]
-    _fake_model(monkeypatch, bugs, right, suspect=True)
-    with ThreadPoolExecutor(2) as pool:
-        got = bench_fix.score(engine, bugs, {"f": bench_fix.server_fix(CFG, True)}, pool)["f"]
-    s = bench_fix.summary(got)
-    assert s["n"] == 4 and s["located"] == 1.0  # the flagged row is the row rewritten
+    _fake_model(monkeypatch, bugs, right, suspect=False)
+    s = bench_fix.summary(_outcomes(engine, bugs, bench_fix.server_fix(CFG, True)))
+    assert s["n"] == 4 and s["located"] == float(right)  # the flagged row, rewritten
     if right:
-        assert s["repaired"] == s["restored"] == s["offered"] == 1.0
+        assert s["repaired"] == s["restored"] == s["offered"] == 1.0 and s["broke"] == 0.0
     else:  # the same line again: no edit, nothing offered
-        assert s["repaired"] == s["restored"] == s["offered"] == 0.0
+        assert s["repaired"] == s["restored"] == s["offered"] == s["broke"] == 0.0
 
 
 @pytest.mark.parametrize("suspect", [True, False])
-def test_located_counts_whether_the_model_picked_the_buggy_line(engine, bugs, monkeypatch,
+def test_located_counts_whether_the_fix_changed_the_buggy_line(engine, bugs, monkeypatch,
                                                                 suspect):
-    bugs = [b for b in bugs if b.text.split("\n")[b.row - 1].strip()[:4] not in ("", "def ")][:3]
-    _fake_model(monkeypatch, bugs, True, suspect)
-    with ThreadPoolExecutor(2) as pool:
-        got = bench_fix.score(engine, bugs, {"f": bench_fix.server_fix(CFG, False)}, pool)["f"]
-    s = bench_fix.summary(got)
-    assert s["located"] == float(suspect)
-    assert s["repaired"] == float(suspect)  # the line above, rewritten, leaves the bug
-    assert 0 < s["chance"] < 1
+    bugs = bugs[:4]
+    _fake_model(monkeypatch, bugs, False, suspect)
+    s = bench_fix.summary(_outcomes(engine, bugs, bench_fix.server_fix(CFG, False)))
+    assert s["located"] == s["repaired"] == s["restored"] == s["offered"] == float(suspect)
+    assert (0 < s["chance"] < 1) if suspect else s["chance"] == 0.0
+
+
+def test_clean_counts_correct_code_the_fix_breaks(engine, bugs, monkeypatch):
+    bugs = bugs[:4]
+    _fake_model(monkeypatch, bugs, False, suspect=True)  # it would plant the bug
+    clean = _outcomes(engine, bugs, bench_fix.server_fix(CFG, False, clean=True))
+    s = bench_fix.summary(clean)
+    assert s["offered"] == s["broke"] == 1.0 and s["repaired"] == 0.0
+    assert [o.fixed for o in clean] == [b.text for b in bugs]
+    _fake_model(monkeypatch, bugs, False, suspect=False)
+    s = bench_fix.summary(_outcomes(engine, bugs, bench_fix.server_fix(CFG, False, clean=True)))
+    assert s["offered"] == s["broke"] == 0.0
 
 
 def test_smoke_run_writes_json_and_samples(tiny_checkpoint, tmp_path, capsys):
@@ -118,29 +150,19 @@ def test_smoke_run_writes_json_and_samples(tiny_checkpoint, tmp_path, capsys):
                        "--versus", '{"threshold": 0.9}']) == 0
     metrics = json.loads(out.read_text())
     assert 1 <= metrics["n"] <= metrics["tasks"] == 4
-    assert set(metrics["variants"]) == {"located", "flagged", "versus_located", "versus_flagged"}
-    assert metrics["variants"]["flagged"]["located"] == 1.0
+    assert set(metrics["variants"]) == {"located", "flagged", "clean", "versus_located",
+                                        "versus_flagged", "versus_clean"}
     assert metrics["repaired"] == metrics["variants"]["located"]["repaired"]
     rows = [json.loads(line) for line in samples.read_text().splitlines()]
     assert len(rows) == metrics["n"] and all(r["buggy"] != r["canonical"] for r in rows)
-    assert samples.with_suffix(".versus_flagged.jsonl").is_file()
+    assert samples.with_suffix(".versus_clean.jsonl").is_file()
     assert "fix on planted bugs" in capsys.readouterr().out
-
-
-def test_locate_only_scores_the_choice_and_offers_nothing(tiny_checkpoint, tmp_path):
-    metrics = bench_fix.main(str(tiny_checkpoint), limit=4, locate_only=True,
-                             versus={"threshold": 0.9})
-    assert set(metrics["variants"]) == {"located"}
-    got = metrics["variants"]["located"]
-    assert got["offered"] == 0.0 and got["repaired"] == 0.0 and 0 < got["chance"] < 1
 
 
 def test_a_fix_that_removes_the_line_is_recorded_without_crashing(engine, bugs, monkeypatch):
     bugs = bugs[:2]
-    _fake_model(monkeypatch, bugs, " ", suspect=True)  # a blank fill removes the line
-    with ThreadPoolExecutor(2) as pool:
-        unchecked = bench_fix.server_fix(ServerConfig(syntax_attempts=0), True)
-        got = bench_fix.score(engine, bugs, {"f": unchecked}, pool)["f"]
-    records = bench_fix.rows(got)
+    _fake_model(monkeypatch, bugs, " ", suspect=False)  # a blank fill removes the line
+    unchecked = bench_fix.server_fix(ServerConfig(syntax_attempts=0), True)
+    records = bench_fix.rows(_outcomes(engine, bugs, unchecked))
     assert [r["lines_added"] for r in records] == [-1, -1]
     assert [r["fixed"] for r in records] == [None, None] and all(r["offered"] for r in records)

@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from model import DecodeSettings, infill, infill_spans, load, shared_first_pass, token_logprobs
+from model import DecodeSettings, infill, infill_spans, load, shared_first_pass
 from model.sampler import _denoise, _layout, encode, tokenizable
 from tests.conftest import build_tiny_checkpoint
 
@@ -171,13 +171,6 @@ def test_several_holes_filled_jointly(engine):
     assert len(r.texts) == 2 and len(r.token_ids[0]) <= 4 and len(r.token_ids[1]) <= 6
 
 
-def test_token_logprobs_cover_the_text(engine):
-    text = "x = compute(1)\n"
-    scores = token_logprobs(engine, text)
-    assert scores[0][0] == 0 and scores[-1][1] == len(text)
-    assert all(lp <= 0 for _, _, lp in scores)
-
-
 def test_lone_surrogates_are_tokenized_as_replacement_characters(engine):
     half = "def f():\n    s = '\ud83d'\n    return s\n"  # half of an emoji's pair, split by an edit
     assert tokenizable(half) == half.replace("\ud83d", "\ufffd")
@@ -185,5 +178,3 @@ def test_lone_surrogates_are_tokenized_as_replacement_characters(engine):
     assert encode(engine, half) == encode(engine, half.replace("\ud83d", "\ufffd"))
     r = infill(engine, half, "\n", DecodeSettings(max_tokens=4))
     assert len(r.token_ids) == 4
-    assert [(a, b) for a, b, _ in token_logprobs(engine, half)] == [
-        (a, b) for a, b, _ in token_logprobs(engine, half.replace("\ud83d", "\ufffd"))]

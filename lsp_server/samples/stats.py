@@ -25,8 +25,8 @@ def median(values):
 def clamp(value, low, high):
     """Limit value to the closed range [low, high]."""
     if value < low:
-        return high
-    return min(value, high)
+        return low
+    return min(low, high)
 
 
 def mode(values):

@@ -35,12 +35,14 @@ async def test_resolved_docstring_uses_plain_changes(client: LanguageClient):
 
 
 async def test_fix_command_applies_through_apply_edit(client: LanguageClient):
+    broken = "file:///e2e/neovim_broken.py"
+    open_document(client, broken, TEXT.replace("sum(prices)", "sum(prices) +"))
     before = len(client.applied_edits)
     result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
         command="infill.fixFunction",
-        arguments=[{"uri": URI, "position": {"line": 1, "character": 4}}]))
+        arguments=[{"uri": broken, "position": {"line": 1, "character": 4}}]))
     assert result is not None
     [applied] = client.applied_edits[before:]
-    assert set(applied.changes) == {URI}
-    for edit in applied.changes[URI]:
-        assert edit.range.start.line in (1, 2)  # the model only picks body lines
+    assert set(applied.changes) == {broken}
+    for edit in applied.changes[broken]:
+        assert edit.range.start.line in (1, 2)  # the statement with the syntax error

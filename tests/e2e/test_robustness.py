@@ -116,7 +116,8 @@ async def test_half_of_a_surrogate_pair_in_a_document_is_no_error(client: Langua
     before = len(client.log_messages)
     result = await client.text_document_inline_completion_async(inline_params(uri, 2, 16))
     assert result is not None and result.items
-    assert await client.workspace_execute_command_async(types.ExecuteCommandParams(
+    # the code parses: the fix scores its tokens (random weights prefer none clearly: no fix)
+    await client.workspace_execute_command_async(types.ExecuteCommandParams(
         command="infill.fixFunction", arguments=[{"uri": uri, "position": {"line": 2,
                                                                               "character": 4}}]))
     errors = [m.message for m in client.log_messages[before:] if m.type == types.MessageType.Error]

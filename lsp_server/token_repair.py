@@ -1,0 +1,82 @@
+"""One-token repairs for "Fix this function": a token the model finds unlikely where it stands,
+replaced by the token it likes best there (``model.scoring``).
+
+Most slips are one token: a wrong name, operator or constant. On planted bugs of that kind
+(model card) this repairs many more than rewriting whole lines, which also rewrote lines that
+were right. Without a diagnostic, a repair is offered only where the model prefers its own token
+by ``MARGIN`` at least, and never one that names something the file does not have.
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+
+from lsp_server.documents import Document
+
+MARGIN = -3.0  # log-probability: the model's token at least e^3 (20x) as likely as the one there
+TRIES = 8  # the least likely tokens tried in turn
+_NAME = re.compile(r"[^\W\d]\w*")
+_PYTHON_NAMES = frozenset(dir(builtins)) | frozenset(keyword.kwlist)
+
+
+@dataclass(frozen=True)
+class Repair:
+    """Replace the document's chars ``start``..``end`` (one token) by ``text``."""
+
+    start: int
+    end: int
+    text: str
+    margin: float
+
+
+def suspects(engine, doc: Document, rows: tuple[int, ...], first: int, last: int,
+             cancel: Callable[[], bool]) -> list | None:
+    """The scores (``model.scoring.TokenScore``, document offsets) of the tokens on ``rows``
+    with content, least likely first; the model reads the chars ``first``..``last`` (the
+    function). None when cancelled."""
+    from model.scoring import masked_scores
+
+    text = doc.text[first:last]
+    spans = [(doc.offset_at(r, 0) - first, doc.offset_at(r, 0) - first + len(doc.line_text(r)))
+             for r in rows]
+    scores = masked_scores(engine, text, spans, cancel=cancel)
+    if scores is None:
+        return None
+    found = [s for s in scores if text[s.start : s.end].strip()]
+    return sorted((replace(s, start=s.start + first, end=s.end + first) for s in found),
+                  key=lambda s: s.margin)
+
+
+def repairs(doc: Document, scores: list, margin: float) -> Iterator[Repair]:
+    """One-token repairs from the least likely token on, at most ``TRIES`` of them, while the
+    model prefers its token by more than ``margin``: not blank, on one line, and naming
+    nothing the document does not (a builtin or keyword aside, in Python)."""
+    known = set(_NAME.findall(doc.text))
+    if doc.language == "python":
+        known |= _PYTHON_NAMES
+    for score in scores[:TRIES]:
+        if score.margin >= margin:
+            return
+        new = score.best
+        if not new.strip() or "\n" in new:
+            continue
+        before, after = _word_edges(doc.text, score.start, score.end)
+        word = before + new + after
+        if any(name not in known for name in _NAME.findall(word)):
+            continue
+        yield Repair(score.start, score.end, new, score.margin)
+
+
+def _word_edges(text: str, start: int, end: int) -> tuple[str, str]:
+    """The word characters right before ``start`` and right after ``end`` (a token inside a
+    name makes a new name with them)."""
+    lo, hi = start, end
+    while lo > 0 and (text[lo - 1].isalnum() or text[lo - 1] == "_"):
+        lo -= 1
+    while hi < len(text) and (text[hi].isalnum() or text[hi] == "_"):
+        hi += 1
+    return text[lo:start], text[end:hi]
