@@ -46,7 +46,8 @@ SERVER_BUDGETS = {"lines": (24, 64), "cursor": (24,), "inside": (24,), "block": 
 NUM_SPECIAL = 3  # pad, eos, mask: never drawn as noise
 # Share of noise tokens drawn from the same window rather than the whole vocabulary: real bugs
 # are a wrong name or operator that occurs nearby (model card, variants I and J: on the CPU this
-# moved `model.bench fix --locate-only` from 36.9% to 41.5%; uniform noise moved nothing).
+# moved the fix benchmark's located figure (its visible-token score then) from 36.9% to 41.5%;
+# uniform noise moved nothing).
 IN_FILE_NOISE = 0.5
 
 
