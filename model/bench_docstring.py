@@ -35,10 +35,12 @@ from model.bench_humaneval import (
     EXEC_WORKERS,
     SPLIT_FILES,
     arguments,
-    infill_warm_up,
     load_tasks,
     report,
+    run_facts,
+    served_engine,
     tested_in_turn,
+    variant_table,
 )
 
 _EXAMPLES = re.compile(r"\s*(>>>|(for )?examples?\b|e\.g\.)", re.IGNORECASE)
@@ -215,13 +217,11 @@ def format_table(metrics: dict) -> str:
     """One line per variant."""
     head = (f"insert docstring  n={metrics['n']}  checkpoint={metrics['checkpoint']}  "
             f"dtype={metrics['dtype']}")
-    lines = [head, f"{'variant':<10}{'word_f1':>9}{'rouge_l':>9}{'offered':>9}{'intact':>8}"
-                   f"{'garbled':>9}{'words':>7}{'ms/doc':>9}"]
-    for name, s in metrics["variants"].items():
-        lines.append(f"{name:<10}{s['word_f1']:9.3f}{s['rouge_l']:9.3f}{s['offered']:9.3f}"
-                     f"{s['intact']:8.3f}{s['garbled']:9.3f}{s['mean_words']:7.1f}"
-                     f"{s['mean_latency_ms']:9.1f}")
-    return "\n".join(lines)
+    columns = [("word_f1", "word_f1", 9, 3), ("rouge_l", "rouge_l", 9, 3),
+               ("offered", "offered", 9, 3), ("intact", "intact", 8, 3),
+               ("garbled", "garbled", 9, 3), ("words", "mean_words", 7, 1),
+               ("ms/doc", "mean_latency_ms", 9, 1)]
+    return variant_table(head, metrics["variants"], columns, 10)
 
 
 def main(checkpoint: str = "model/weights", data: Path | None = None, limit: int | None = None,
@@ -230,15 +230,12 @@ def main(checkpoint: str = "model/weights", data: Path | None = None, limit: int
     """Strip the docstrings, insert them back with the server (``versus``: a second setting,
     side by side) and the name baseline, report."""
     from lsp_server.config import decode
-    from model import load
 
     path = Path(data) if data else DATA_DIR / SPLIT_FILES["single"]
     items = cases(load_tasks(path))
     if limit and limit < len(items):
         items = items[:: len(items) // limit][:limit]
-    cfg = decode(settings)
-    engine = load(checkpoint, device, cfg.precision)
-    infill_warm_up(engine)
+    cfg, engine = served_engine(checkpoint, device, settings)
     variants = {"server": server_docstring(cfg)}
     if versus:
         variants["versus"] = server_docstring(decode(settings, versus))
@@ -246,11 +243,8 @@ def main(checkpoint: str = "model/weights", data: Path | None = None, limit: int
     with ThreadPoolExecutor(max_workers=EXEC_WORKERS) as pool:
         outcomes = score(engine, items, variants, pool)
     found = {name: summary(each) for name, each in outcomes.items()}
-    metrics = {
-        "word_f1": found["server"]["word_f1"], "n": len(items), "data": path.name,
-        "checkpoint": str(checkpoint), "dtype": str(engine.dtype).removeprefix("torch."),
-        "server_settings": settings or {}, "versus": versus, "variants": found,
-    }
+    metrics = {"word_f1": found["server"]["word_f1"], "n": len(items), "data": path.name,
+               **run_facts(checkpoint, engine, settings, versus), "variants": found}
     report(metrics, format_table(metrics), json_out, samples,
            {name: rows(each) for name, each in outcomes.items()})
     return metrics

@@ -38,10 +38,12 @@ from model.bench_humaneval import (
     EXEC_WORKERS,
     SPLIT_FILES,
     arguments,
-    infill_warm_up,
     load_tasks,
     report,
+    run_facts,
+    served_engine,
     tested_in_turn,
+    variant_table,
     with_tests,
 )
 from model.execution import run_program
@@ -233,13 +235,11 @@ def format_table(metrics: dict) -> str:
     """One line per variant."""
     head = (f"fix on planted bugs  n={metrics['n']} of {metrics['tasks']} tasks  "
             f"checkpoint={metrics['checkpoint']}  dtype={metrics['dtype']}")
-    lines = [head, f"{'variant':<18}{'repaired':>9}{'restored':>9}{'located':>9}{'chance':>8}"
-                   f"{'offered':>9}{'broke':>7}{'ms/bug':>9}"]
-    for name, s in metrics["variants"].items():
-        lines.append(f"{name:<18}{s['repaired']:9.3f}{s['restored']:9.3f}{s['located']:9.3f}"
-                     f"{s['chance']:8.3f}{s['offered']:9.3f}{s['broke']:7.3f}"
-                     f"{s['mean_latency_ms']:9.1f}")
-    return "\n".join(lines)
+    columns = [("repaired", "repaired", 9, 3), ("restored", "restored", 9, 3),
+               ("located", "located", 9, 3), ("chance", "chance", 8, 3),
+               ("offered", "offered", 9, 3), ("broke", "broke", 7, 3),
+               ("ms/bug", "mean_latency_ms", 9, 1)]
+    return variant_table(head, metrics["variants"], columns, 18)
 
 
 def main(checkpoint: str = "model/weights", data: Path | None = None, limit: int | None = None,
@@ -247,13 +247,10 @@ def main(checkpoint: str = "model/weights", data: Path | None = None, limit: int
          settings: dict | None = None, versus: dict | None = None) -> dict:
     """Plant the bugs, run the fixes (``versus``: a second setting side by side), report."""
     from lsp_server.config import decode
-    from model import load
 
     path = Path(data) if data else DATA_DIR / SPLIT_FILES["single"]
     tasks = load_tasks(path, limit)
-    cfg = decode(settings)
-    engine = load(checkpoint, device, cfg.precision)
-    infill_warm_up(engine)
+    cfg, engine = served_engine(checkpoint, device, settings)
     variants = {"located": server_fix(cfg, False), "flagged": server_fix(cfg, True),
                 "clean": server_fix(cfg, False, clean=True)}
     if versus:
@@ -265,12 +262,9 @@ def main(checkpoint: str = "model/weights", data: Path | None = None, limit: int
         bugs = plant(tasks, pool)
         outcomes = score(engine, bugs, variants, pool)
     found = {name: summary(each) for name, each in outcomes.items()}
-    metrics = {
-        "repaired": found["located"]["repaired"], "n": len(bugs), "tasks": len(tasks),
-        "data": path.name, "checkpoint": str(checkpoint),
-        "dtype": str(engine.dtype).removeprefix("torch."), "server_settings": settings or {},
-        "versus": versus, "variants": found,
-    }
+    metrics = {"repaired": found["located"]["repaired"], "n": len(bugs), "tasks": len(tasks),
+               "data": path.name, **run_facts(checkpoint, engine, settings, versus),
+               "variants": found}
     report(metrics, format_table(metrics), json_out, samples,
            {name: rows(each) for name, each in outcomes.items()})
     return metrics

@@ -147,6 +147,34 @@ def report(metrics: dict, table: str, json_out: Path | None, samples: Path | Non
         write_samples(samples, rows)
 
 
+def served_engine(checkpoint: str, device: str, settings: dict | None):
+    """(server config from ``settings``, the checkpoint loaded in its precision, warmed up)."""
+    from lsp_server.config import decode
+    from model import load
+
+    cfg = decode(settings)
+    engine = load(checkpoint, device, cfg.precision)
+    infill_warm_up(engine)
+    return cfg, engine
+
+
+def run_facts(checkpoint: str, engine, settings: dict | None, versus: dict | None) -> dict:
+    """What a benchmark's metrics record about the run: checkpoint, dtype and settings."""
+    return {"checkpoint": str(checkpoint), "dtype": str(engine.dtype).removeprefix("torch."),
+            "server_settings": settings or {}, "versus": versus}
+
+
+def variant_table(head: str, variants: dict[str, dict], columns: list[tuple[str, str, int, int]],
+                  name_width: int) -> str:
+    """``head``, then one line per variant; ``columns``: (label, metric, width, decimals)."""
+    lines = [head, f"{'variant':<{name_width}}"
+                   + "".join(f"{label:>{width}}" for label, _, width, _ in columns)]
+    for name, s in variants.items():
+        lines.append(f"{name:<{name_width}}" + "".join(
+            f"{s[key]:{width}.{decimals}f}" for _, key, width, decimals in columns))
+    return "\n".join(lines)
+
+
 def write_json(path: Path, obj) -> None:
     """``obj`` as indented JSON at ``path`` (its folder made)."""
     path = Path(path)
@@ -423,12 +451,10 @@ def main(
 
     path = Path(data) if data else DATA_DIR / SPLIT_FILES[split]
     tasks = load_tasks(path, limit)
-    cfg = decode(settings)  # the server's defaults, model path aside
-    engine = load(checkpoint, device, cfg.precision)
+    cfg, engine = served_engine(checkpoint, device, settings)  # model path aside
     if attempts is not None:
         cfg = msgspec.structs.replace(cfg, syntax_attempts=attempts)
     base = decode_settings(cfg, 8, False, False, engine)
-    infill_warm_up(engine)
     variants = {"plan": product(cfg, typed=typed, rest=rest)}
     if with_oracle:
         variants["oracle"] = oracle(cfg)
