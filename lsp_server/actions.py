@@ -37,12 +37,13 @@ LARGE_SPAN = 8 * regions.CHECK_SPAN_BYTES  # chars: checked incrementally, tree-
 
 
 def decode_settings(cfg: ServerConfig, max_tokens: int, single_line: bool, allow_empty: bool,
-                    engine=None, explicit: bool = False):
+                    engine=None, explicit: bool = False, block: bool = False):
     """The sampler's settings for one request, from the server config; the decoding defaults
-    depend on how fast ``engine`` computes and on whether the user asked (``cfg.decoding``)."""
+    depend on how fast ``engine`` computes, on whether the user asked and on whether the span is
+    an empty line's block (``cfg.decoding``)."""
     from model import DecodeSettings  # torch loads on the worker thread, not at import
 
-    threshold, steps_per_token = cfg.decoding(computes_fast(engine), explicit)
+    threshold, steps_per_token = cfg.decoding(computes_fast(engine), explicit, block)
     return DecodeSettings(
         max_tokens=max(1, min(max_tokens, cfg.max_span_tokens)),
         threshold=threshold,
@@ -127,19 +128,20 @@ def attempt_inline(engine, req: InlineRequest, cfg: ServerConfig, cancel: Cancel
     """The candidates for the span at the cursor: the chosen text (cleaned) and what it cost.
 
     A block (cursor on an empty line) gets up to ``cfg.syntax_attempts`` candidates, the first
-    that adds no syntax error winning. The rest of a line gets one: a second would double the
-    latency of the most frequent request (server p50 147 -> 232 ms measured). A text that adds
-    a syntax error is never offered (``syntax_attempts=0``: one candidate, unchecked). An
-    ``explicit`` request (a key: the user waits, and can cycle through them) decodes its greedy
-    tries more carefully (``ServerConfig.decoding``), samples as typing decodes, and keeps up to
+    that adds no syntax error winning, decoded at least CAREFUL (``ServerConfig.decoding``). The
+    rest of a line gets one: a second would double the latency of the most frequent request
+    (server p50 147 -> 232 ms measured). A text that adds a syntax error is never offered
+    (``syntax_attempts=0``: one candidate, unchecked). An ``explicit`` request (a key: the user
+    waits, and can cycle through them) decodes its greedy tries more carefully still, samples
+    as a typed line decodes, and keeps up to
     ``keep = cfg.explicit_candidates`` different ones out of ``keep + 1`` tries (the spare: a
     block's one-line try often repeats the block).
     """
     from model import infill, shared_first_pass
 
     plan = (req.plan.max_tokens, req.plan.single_line, False, engine)
-    settings = decode_settings(cfg, *plan, explicit)
-    sampled = decode_settings(cfg, *plan) if explicit else settings
+    settings = decode_settings(cfg, *plan, explicit, block=req.plan.mode == "block")
+    sampled = decode_settings(cfg, *plan)
     keep = cfg.explicit_candidates if explicit else 1
     count = 1 if req.plan.single_line else cfg.syntax_attempts
     if keep > 1:

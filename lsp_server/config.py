@@ -19,10 +19,10 @@ log = logging.getLogger(__name__)
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "model" / "weights"
 
 Fraction = Annotated[float, msgspec.Meta(gt=0.0, le=1.0)]
-# (threshold, steps per token), slowest last: typing in fp32 on a CPU gets QUICK; typing where the
-# model computes in bf16 or on a GPU, or an explicit request (a key, "Fix this function", "Insert
-# docstring") in fp32 on a CPU, CAREFUL (about twice the model time); an explicit request there
-# THOROUGH (one step per token, about 1.4x CAREFUL's).
+# (threshold, steps per token), slowest last: typing a line in fp32 on a CPU gets QUICK; typing
+# where the model computes in bf16 or on a GPU, an empty line (a block), or an explicit request (a
+# key, "Fix this function", "Insert docstring") in fp32 on a CPU, CAREFUL (about twice the model
+# time); an explicit request there THOROUGH (one step per token, about 1.4x CAREFUL's).
 QUICK = (0.5, 0.125)
 CAREFUL = (0.9, 0.5)
 THOROUGH = (0.9, 1.0)
@@ -72,12 +72,15 @@ class ServerConfig(msgspec.Struct, rename="camel", forbid_unknown_fields=False):
         except UnicodeEncodeError:
             raise ValueError("modelPath is not valid Unicode (a lone surrogate)") from None
 
-    def decoding(self, fast: bool, explicit: bool = False) -> tuple[float, float]:
+    def decoding(self, fast: bool, explicit: bool = False,
+                 block: bool = False) -> tuple[float, float]:
         """(threshold, steps per token): the settings', else one step slower on the ladder
         QUICK, CAREFUL, THOROUGH for each of ``fast`` (the model computes in bf16 or on a GPU)
         and ``explicit`` (a key asked: the user waits for it). Typing then gets a line in about
-        the same time either way (model card: single-line pass@1 17.4% against 14.7%)."""
-        default = (QUICK, CAREFUL, THOROUGH)[fast + explicit]
+        the same time either way (model card: single-line pass@1 17.4% against 14.7%). A
+        ``block`` (an empty line: its latency goal is 350 ms, a typed line's 120) decodes at
+        least CAREFUL."""
+        default = (QUICK, CAREFUL, THOROUGH)[max(fast + explicit, int(block))]
         return (self.threshold if self.threshold is not None else default[0],
                 self.steps_per_token if self.steps_per_token is not None else default[1])
 

@@ -276,7 +276,7 @@ def oracle(cfg) -> Variant:
 
         req = task_request(task, cfg)
         n = len(encode(engine, task["canonical_solution"].rstrip("\n")))
-        fixed = dataclasses.replace(decode_settings(cfg, n, False, False, engine),
+        fixed = dataclasses.replace(decode_settings(cfg, n, False, False, engine, block=True),
                                     fixed_length=True)
         return best_of([fixed], lambda s: infill(engine, req.prefix, req.suffix, s),
                        lambda result: clean_inline(req, result.text),
@@ -454,7 +454,7 @@ def main(
     cfg, engine = served_engine(checkpoint, device, settings)  # model path aside
     if attempts is not None:
         cfg = msgspec.structs.replace(cfg, syntax_attempts=attempts)
-    base = decode_settings(cfg, 8, False, False, engine)
+    base = decode_settings(cfg, 8, False, False, engine, block=True)  # an empty line's
     variants = {"plan": product(cfg, typed=typed, rest=rest)}
     if with_oracle:
         variants["oracle"] = oracle(cfg)

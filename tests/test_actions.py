@@ -6,7 +6,7 @@ import msgspec
 import pytest
 
 from lsp_server import actions
-from lsp_server.config import ServerConfig
+from lsp_server.config import CAREFUL, QUICK, ServerConfig
 from lsp_server.documents import DocumentStore
 from lsp_server.edits import apply
 from lsp_server.syntax_check import DocumentCheck
@@ -275,6 +275,28 @@ def test_run_inline_retries_a_block_and_never_offers_text_that_breaks_the_syntax
     typing = actions.inline_request(open_doc("def f(x):\n    y = \n    return y\n"), 1, 8, CFG)
     outputs.append("(x")  # the line is already broken: this adds no error of its own
     assert actions.run_inline(None, typing, CFG, NEVER) == ["(x"]
+
+
+def test_an_empty_line_decodes_carefully_where_a_typed_line_decodes_quickly(monkeypatch):
+    from types import SimpleNamespace
+
+    fp32 = SimpleNamespace(device=SimpleNamespace(type="cpu"), dtype="torch.float32")
+    assert not actions.computes_fast(fp32)
+    outputs = ["y = (x", "y = x + 1"]
+    seen = scripted(monkeypatch, "infill", "text", outputs)
+    block = actions.inline_request(open_doc("def f(x):\n    \n    return y\n"), 1, 4, CFG)
+    assert actions.run_inline(fp32, block, CFG, NEVER) == ["y = x + 1"]
+    # the block and its one-line retry: CAREFUL (an empty line's goal is 350 ms, not 120)
+    assert [(s.threshold, s.steps_per_token) for s in seen] == [CAREFUL, CAREFUL]
+    line = actions.inline_request(open_doc("def f(x):\n    y = x\n    return y\n"), 1, 9, CFG)
+    outputs.append(" + 1")
+    seen.clear()
+    assert actions.run_inline(fp32, line, CFG, NEVER) == [" + 1"]
+    assert [(s.threshold, s.steps_per_token) for s in seen] == [QUICK]
+    outputs.extend(["y = x + 1", "y = x + 1", "y = x * 2", "y = x - 1"])
+    seen.clear()  # asked by a key: the greedy tries CAREFUL, the samples as a typed line
+    assert len(actions.run_inline(fp32, block, CFG, NEVER, explicit=True)) == 3
+    assert [(s.threshold, s.steps_per_token) for s in seen] == [CAREFUL] * 2 + [QUICK] * 2
 
 
 def test_an_explicit_request_keeps_several_different_candidates(monkeypatch):
