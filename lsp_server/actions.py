@@ -133,9 +133,8 @@ def attempt_inline(engine, req: InlineRequest, cfg: ServerConfig, cancel: Cancel
     (server p50 147 -> 232 ms measured). A text that adds a syntax error is never offered
     (``syntax_attempts=0``: one candidate, unchecked). An ``explicit`` request (a key: the user
     waits, and can cycle through them) decodes its greedy tries more carefully still, samples
-    as a typed line decodes, and keeps up to
-    ``keep = cfg.explicit_candidates`` different ones out of ``keep + 1`` tries (the spare: a
-    block's one-line try often repeats the block).
+    as a typed line decodes, and keeps up to ``keep = cfg.explicit_candidates`` different ones
+    out of ``keep + 1`` tries (the spare: a block's one-line try often repeats the block).
     """
     from model import infill, shared_first_pass
 
