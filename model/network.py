@@ -121,10 +121,14 @@ class Attention(nn.Module):
         new_kv = (k, v)
         if past is not None:
             k, v = torch.cat((past[0], k), dim=2), torch.cat((past[1], v), dim=2)
-        if self.nkv != self.nh:
+        # The CPU kernel shares KV heads itself (no copies); CUDA's kernel for the training
+        # mask does not, so the heads are repeated there.
+        shared = x.device.type == "cpu"
+        if self.nkv != self.nh and not shared:
             k = k.repeat_interleave(self.nh // self.nkv, dim=1)
             v = v.repeat_interleave(self.nh // self.nkv, dim=1)
-        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask,
+                                           enable_gqa=shared and self.nkv != self.nh)
         return self.o_proj(y.transpose(1, 2).reshape(B, T, -1)), new_kv
 
 
@@ -214,9 +218,11 @@ class Denoiser(nn.Module):
             x = torch.gather(x, 1, logits_at[..., None].expand(-1, -1, x.shape[-1]))
         return self.lm_head(self.model.norm(x)), kvs
 
-    def step(self, span_ids, span_positions, context_kv):
-        """Logits for span tokens attending to cached context keys/values plus the span."""
-        logits, _ = self.run(span_ids, positions=span_positions, past=context_kv)
+    def step(self, span_ids, span_positions, context_kv, logits_at=None):
+        """Logits for span tokens attending to cached context keys/values plus the span (only
+        at the span rows ``logits_at`` (B, S) if given)."""
+        logits, _ = self.run(span_ids, positions=span_positions, past=context_kv,
+                             logits_at=logits_at)
         return logits
 
 

@@ -231,12 +231,13 @@ class _StepGraph:
         return self.logits
 
 
-def _cached_step(net, ids, positions, cache, graph, use_graph: bool):
-    """Logits of one cached step, through a (lazily captured) CUDA graph when asked."""
+def _cached_step(net, ids, positions, cache, graph, use_graph: bool, rows):
+    """Logits of one cached step at ``rows`` (1, S) of the pass, through a (lazily captured)
+    CUDA graph when asked (a graph's shapes are fixed, so it computes every row)."""
     if not use_graph:
-        return net.step(ids, positions, cache), None
+        return net.step(ids, positions, cache, logits_at=rows), None
     graph = graph or _StepGraph(net, ids, positions, cache)
-    return graph(ids), graph
+    return graph(ids)[:, rows[0]], graph
 
 
 class _FirstPass:
@@ -322,9 +323,12 @@ def _denoise(engine: Engine, canvas: _Canvas, s: DecodeSettings, cancel, guard: 
             if memo is not None and steps == 0:
                 memo.put(canvas, logits, cache)
         else:
-            logits, graph = _cached_step(net, ids[:, query_d[0]], query_d, cache, graph,
-                                         use_graph)
-            logits = logits[:, rows_d]
+            # Only open positions need logits: the output layer is a third of a step on a CPU.
+            wanted = open_mask.to(dev)
+            part, graph = _cached_step(net, ids[:, query_d[0]], query_d, cache, graph,
+                                       use_graph, rows_d[wanted][None])
+            logits = part.new_zeros(1, len(span), part.shape[-1])
+            logits[:, wanted] = part
         passes += reused is None
         steps += 1
         logits = _constrain(logits[0].float(), engine, vocab, canvas, s, guard)

@@ -61,7 +61,10 @@ def test_cached_step_equals_full_pass():
     with torch.no_grad():
         full, kvs = net.run(ids, region=region)
         step = net.step(ids[:, span], span[None], context_cache(kvs, ctx))
+        some = net.step(ids[:, span], span[None], context_cache(kvs, ctx),
+                        logits_at=torch.tensor([[1, 3]]))  # the rows still open, say
     assert torch.allclose(full[0, span], step[0], atol=1e-5)
+    assert some.shape == (1, 2, 97) and torch.allclose(full[0, span[[1, 3]]], some[0], atol=1e-5)
 
 
 def test_logits_at_selects_positions():

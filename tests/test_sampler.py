@@ -30,8 +30,8 @@ class Biased(torch.nn.Module):
         logits, kvs = self.net.run(*args, **kwargs)
         return logits + self.bias, kvs
 
-    def step(self, *args):
-        return self.net.step(*args) + self.bias
+    def step(self, *args, **kwargs):
+        return self.net.step(*args, **kwargs) + self.bias
 
     def forward(self, *args, **kwargs):
         return self.net(*args, **kwargs) + self.bias
