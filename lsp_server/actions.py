@@ -128,11 +128,11 @@ def attempt_inline(engine, req: InlineRequest, cfg: ServerConfig, cancel: Cancel
     """The candidates for the span at the cursor: the chosen text (cleaned) and what it cost.
 
     A block (cursor on an empty line) gets up to ``cfg.syntax_attempts`` candidates, the first
-    that adds no syntax error winning, decoded at least CAREFUL (``ServerConfig.decoding``). The
+    that adds no syntax error winning, decoded at least BLOCK (``ServerConfig.decoding``). The
     rest of a line gets one: a second would double the latency of the most frequent request
     (server p50 147 -> 232 ms measured). A text that adds a syntax error is never offered
     (``syntax_attempts=0``: one candidate, unchecked). An ``explicit`` request (a key: the user
-    waits, and can cycle through them) decodes its greedy tries more carefully still, samples
+    waits, and can cycle through them) decodes its greedy tries at least as carefully, samples
     as a typed line decodes, and keeps up to ``keep = cfg.explicit_candidates`` different ones
     out of ``keep + 1`` tries (the spare: a block's one-line try often repeats the block).
     """

@@ -6,7 +6,7 @@ import msgspec
 import pytest
 
 from lsp_server import actions
-from lsp_server.config import CAREFUL, QUICK, ServerConfig
+from lsp_server.config import BLOCK, QUICK, ServerConfig
 from lsp_server.documents import DocumentStore
 from lsp_server.edits import apply
 from lsp_server.syntax_check import DocumentCheck
@@ -254,7 +254,7 @@ def test_run_inline_retries_a_block_and_never_offers_text_that_breaks_the_syntax
     req = actions.inline_request(open_doc("def f(x):\n    \n    return y\n"), 1, 4, CFG)
     assert actions.run_inline(None, req, CFG, NEVER) == ["y = x + 1"]
     assert len(seen) == 2 and seen[1].single_line and not seen[0].single_line
-    assert {s.steps_per_token for s in seen} == {0.5}
+    assert {s.steps_per_token for s in seen} == {BLOCK[1]}
     outputs.extend(["y = (x", "y = (x + ["])
     assert actions.run_inline(None, req, CFG, NEVER) == []  # both break it: nothing shown
     one = ServerConfig(syntax_attempts=1)
@@ -286,17 +286,17 @@ def test_an_empty_line_decodes_carefully_where_a_typed_line_decodes_quickly(monk
     seen = scripted(monkeypatch, "infill", "text", outputs)
     block = actions.inline_request(open_doc("def f(x):\n    \n    return y\n"), 1, 4, CFG)
     assert actions.run_inline(fp32, block, CFG, NEVER) == ["y = x + 1"]
-    # the block and its one-line retry: CAREFUL (an empty line's goal is 350 ms, not 120)
-    assert [(s.threshold, s.steps_per_token) for s in seen] == [CAREFUL, CAREFUL]
+    # the block and its one-line retry: BLOCK (an empty line's goal is 350 ms, not 120)
+    assert [(s.threshold, s.steps_per_token) for s in seen] == [BLOCK, BLOCK]
     line = actions.inline_request(open_doc("def f(x):\n    y = x\n    return y\n"), 1, 9, CFG)
     outputs.append(" + 1")
     seen.clear()
     assert actions.run_inline(fp32, line, CFG, NEVER) == [" + 1"]
     assert [(s.threshold, s.steps_per_token) for s in seen] == [QUICK]
     outputs.extend(["y = x + 1", "y = x + 1", "y = x * 2", "y = x - 1"])
-    seen.clear()  # asked by a key: the greedy tries CAREFUL, the samples as a typed line
+    seen.clear()  # asked by a key: the greedy tries as the block, the samples as a typed line
     assert len(actions.run_inline(fp32, block, CFG, NEVER, explicit=True)) == 3
-    assert [(s.threshold, s.steps_per_token) for s in seen] == [CAREFUL] * 2 + [QUICK] * 2
+    assert [(s.threshold, s.steps_per_token) for s in seen] == [BLOCK] * 2 + [QUICK] * 2
 
 
 def test_an_explicit_request_keeps_several_different_candidates(monkeypatch):

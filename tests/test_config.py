@@ -111,8 +111,9 @@ def test_decoding_defaults_follow_how_fast_the_model_computes_and_who_asked():
     assert cfg.decoding(fast=False) == (0.5, 0.125)
     assert cfg.decoding(fast=True) == cfg.decoding(fast=False, explicit=True) == (0.9, 0.5)
     assert cfg.decoding(fast=True, explicit=True) == (0.9, 1.0)
-    # an empty line's block: at least CAREFUL, whoever asked
-    assert cfg.decoding(fast=False, block=True) == cfg.decoding(fast=True, block=True) == (0.9, 0.5)
+    # an empty line's block: at least BLOCK, whoever asked
+    assert cfg.decoding(False, block=True) == cfg.decoding(True, block=True) == (0.9, 0.75)
+    assert cfg.decoding(fast=False, explicit=True, block=True) == (0.9, 0.75)
     assert cfg.decoding(fast=True, explicit=True, block=True) == (0.9, 1.0)
     assert decode({"threshold": 0.5, "stepsPerToken": 0.125}).decoding(False, block=True) == (
         0.5, 0.125)
