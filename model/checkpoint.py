@@ -176,6 +176,7 @@ def load(path: str | Path, device: str | torch.device = "cpu", precision: str = 
     tok = load_tokenizer(path)
     cfg = config_from_dict(raw, tok)
     net = build_network(cfg, read_weights(path, device), device, dtype)
+    net.pack_for_cpu()
     return Engine(net, tok, cfg, cfg.mask_token_id, cfg.pad_token_id, cfg.eos_token_id,
                   device, dtype, path)
 

@@ -103,14 +103,37 @@ def rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tenso
     return x * cos + rotated * sin
 
 
+# Up to this many rows a packed weight is faster on a CPU (a cached step: 24); a context pass
+# (hundreds of rows) is as fast or faster unpacked.
+PACKED_ROWS = 64
+
+
+class Linear(nn.Linear):
+    """``nn.Linear`` that can keep its weight packed for oneDNN's CPU kernels (``pack``)."""
+
+    packed: torch.Tensor | None = None
+
+    def pack(self) -> None:
+        """Keep a copy of the weight in oneDNN's blocked layout, used for inference on few
+        rows: a cached step's projections run about 1.3x faster in fp32 on a CPU (model card).
+        The copy does not follow later changes to the weight: pack a loaded network only."""
+        self.packed = torch.ops.mkldnn._reorder_linear_weight(self.weight.detach())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if (self.packed is not None and not torch.is_grad_enabled()
+                and x.shape[:-1].numel() <= PACKED_ROWS):
+            return torch.ops.mkldnn._linear_pointwise(x, self.packed, self.bias, "none", [], "")
+        return super().forward(x)
+
+
 class Attention(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         self.nh, self.nkv, self.hd = cfg.num_attention_heads, cfg.num_key_value_heads, cfg.head_dim
-        self.q_proj = nn.Linear(cfg.hidden_size, self.nh * self.hd, bias=cfg.attention_bias)
-        self.k_proj = nn.Linear(cfg.hidden_size, self.nkv * self.hd, bias=cfg.attention_bias)
-        self.v_proj = nn.Linear(cfg.hidden_size, self.nkv * self.hd, bias=cfg.attention_bias)
-        self.o_proj = nn.Linear(self.nh * self.hd, cfg.hidden_size, bias=False)
+        self.q_proj = Linear(cfg.hidden_size, self.nh * self.hd, bias=cfg.attention_bias)
+        self.k_proj = Linear(cfg.hidden_size, self.nkv * self.hd, bias=cfg.attention_bias)
+        self.v_proj = Linear(cfg.hidden_size, self.nkv * self.hd, bias=cfg.attention_bias)
+        self.o_proj = Linear(self.nh * self.hd, cfg.hidden_size, bias=False)
 
     def forward(self, x, cos, sin, mask, past: tuple | None):
         B, T, _ = x.shape
@@ -135,9 +158,9 @@ class Attention(nn.Module):
 class MLP(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
-        self.gate_proj = nn.Linear(cfg.hidden_size, cfg.intermediate_size, bias=False)
-        self.up_proj = nn.Linear(cfg.hidden_size, cfg.intermediate_size, bias=False)
-        self.down_proj = nn.Linear(cfg.intermediate_size, cfg.hidden_size, bias=False)
+        self.gate_proj = Linear(cfg.hidden_size, cfg.intermediate_size, bias=False)
+        self.up_proj = Linear(cfg.hidden_size, cfg.intermediate_size, bias=False)
+        self.down_proj = Linear(cfg.intermediate_size, cfg.hidden_size, bias=False)
 
     def forward(self, x):
         return self.down_proj(F.silu(self.gate_proj(x)) * self.up_proj(x))
@@ -177,7 +200,7 @@ class Denoiser(nn.Module):
         super().__init__()
         self.config = cfg
         self.model = Trunk(cfg)
-        self.lm_head = nn.Linear(cfg.hidden_size, cfg.vocab_size, bias=False)
+        self.lm_head = Linear(cfg.hidden_size, cfg.vocab_size, bias=False)
         if cfg.tie_word_embeddings:
             self.lm_head.weight = self.model.embed_tokens.weight
         self.apply(self._init)
@@ -224,6 +247,17 @@ class Denoiser(nn.Module):
         logits, _ = self.run(span_ids, positions=span_positions, past=context_kv,
                              logits_at=logits_at)
         return logits
+
+    def pack_for_cpu(self) -> bool:
+        """Pack every projection's weight for oneDNN (``Linear.pack``) where that applies: an
+        fp32 network on a CPU, with oneDNN built in. Returns whether it did."""
+        if (next(self.parameters()).device.type != "cpu" or self.model.norm.weight.dtype
+                != torch.float32 or not torch.backends.mkldnn.is_available()):
+            return False
+        for module in self.modules():
+            if isinstance(module, Linear):
+                module.pack()
+        return True
 
 
 def context_cache(kvs: list, context_index: torch.Tensor) -> list:

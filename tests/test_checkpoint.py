@@ -21,6 +21,7 @@ def test_roundtrip_fp16_upcasts_on_cpu(tmp_path):
     with torch.no_grad():
         assert torch.allclose(engine.network(ids), again.network(ids), atol=5e-2)
     assert again.mask_id == again.tokenizer.mask_token_id == 2
+    assert again.network.lm_head.packed is not None  # fp32 on a CPU: packed for oneDNN
 
 
 def test_dream_style_config_fields(tmp_path):
@@ -90,7 +91,9 @@ def test_bf16_logits_agree_with_fp32(tmp_path):
     ids = torch.randint(3, 500, (1, 64), generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         full = load(ck, precision="float32").network(ids)
-        half = load(ck, precision="bfloat16").network(ids).float()
+        half_engine = load(ck, precision="bfloat16")
+        half = half_engine.network(ids).float()
+    assert half_engine.network.lm_head.packed is None  # packing is for fp32 only
     assert half.dtype == full.dtype == torch.float32
     assert (half.argmax(-1) == full.argmax(-1)).float().mean() > 0.9
     assert torch.allclose(half, full, atol=0.1)

@@ -73,3 +73,20 @@ def test_logits_at_selects_positions():
     with torch.no_grad():
         assert torch.allclose(net(ids)[:, [2, 7]], net(ids, logits_at=torch.tensor([[2, 7]])),
                               atol=1e-6)
+
+
+def test_packed_weights_give_the_same_logits_and_training_bypasses_them():
+    net = _tiny()
+    ids = torch.randint(3, 97, (1, 20))
+    region = torch.zeros(1, 20, dtype=torch.bool)
+    region[0, 8:12] = True
+    span, ctx = region[0].nonzero()[:, 0], (~region[0]).nonzero()[:, 0]
+    with torch.no_grad():
+        _, kvs = net.run(ids, region=region)
+        plain = net.step(ids[:, span], span[None], context_cache(kvs, ctx))
+        assert net.pack_for_cpu()
+        assert net.lm_head.packed is not None and net.model.layers[0].mlp.up_proj.packed is not None
+        packed = net.step(ids[:, span], span[None], context_cache(kvs, ctx))
+    assert torch.allclose(plain, packed, atol=1e-4)
+    assert net(ids, region).requires_grad  # with gradients on, the weights themselves are used
+    assert not _tiny().to(torch.bfloat16).pack_for_cpu()  # fp32 only
