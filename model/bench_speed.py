@@ -56,6 +56,7 @@ def random_engine(name: str, device: torch.device, tokenizer_dir: Path | None,
     for p in net.parameters():
         torch.nn.init.normal_(p, std=0.02, generator=generator)
     net = net.to(dtype)
+    net.pack_for_cpu()  # as ``load`` does
     tok = load_tokenizer(tokenizer_dir) if tokenizer_dir else None
     return Engine(net.eval(), tok, cfg, cfg.mask_token_id, cfg.pad_token_id, cfg.eos_token_id,
                   device, dtype, Path(f"<random {name}>"))
