@@ -52,12 +52,18 @@ def test_span_isolated_context_ignores_span():
     assert not torch.allclose(a[0, 5:9], b[0, 5:9])
 
 
-def test_cached_step_equals_full_pass():
-    net = _tiny()
+def _span_input():
+    """20 tokens with positions 8-11 as the span: (ids, region, span index, context index)."""
     ids = torch.randint(3, 97, (1, 20))
     region = torch.zeros(1, 20, dtype=torch.bool)
     region[0, 8:12] = True
     span, ctx = region[0].nonzero()[:, 0], (~region[0]).nonzero()[:, 0]
+    return ids, region, span, ctx
+
+
+def test_cached_step_equals_full_pass():
+    net = _tiny()
+    ids, region, span, ctx = _span_input()
     with torch.no_grad():
         full, kvs = net.run(ids, region=region)
         step = net.step(ids[:, span], span[None], context_cache(kvs, ctx))
@@ -77,10 +83,7 @@ def test_logits_at_selects_positions():
 
 def test_packed_weights_give_the_same_logits_and_training_bypasses_them():
     net = _tiny()
-    ids = torch.randint(3, 97, (1, 20))
-    region = torch.zeros(1, 20, dtype=torch.bool)
-    region[0, 8:12] = True
-    span, ctx = region[0].nonzero()[:, 0], (~region[0]).nonzero()[:, 0]
+    ids, region, span, ctx = _span_input()
     with torch.no_grad():
         _, kvs = net.run(ids, region=region)
         plain = net.step(ids[:, span], span[None], context_cache(kvs, ctx))
