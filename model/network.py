@@ -106,6 +106,8 @@ def rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tenso
 # Up to this many rows a packed weight is faster on a CPU (a cached step: 24); a context pass
 # (hundreds of rows) is as fast or faster unpacked.
 PACKED_ROWS = 64
+# Packing copies the weights: networks larger than this (a 7B checkpoint) are left unpacked.
+PACK_MAX_BYTES = 512 << 20
 
 
 class Linear(nn.Linear):
@@ -250,9 +252,12 @@ class Denoiser(nn.Module):
 
     def pack_for_cpu(self) -> bool:
         """Pack every projection's weight for oneDNN (``Linear.pack``) where that applies: an
-        fp32 network on a CPU, with oneDNN built in. Returns whether it did."""
+        fp32 network on a CPU of at most ``PACK_MAX_BYTES``, with oneDNN built in. Returns
+        whether it did."""
+        size = sum(p.numel() * p.element_size() for p in self.parameters())
         if (next(self.parameters()).device.type != "cpu" or self.model.norm.weight.dtype
-                != torch.float32 or not torch.backends.mkldnn.is_available()):
+                != torch.float32 or size > PACK_MAX_BYTES
+                or not torch.backends.mkldnn.is_available()):
             return False
         for module in self.modules():
             if isinstance(module, Linear):

@@ -93,3 +93,11 @@ def test_packed_weights_give_the_same_logits_and_training_bypasses_them():
     assert torch.allclose(plain, packed, atol=1e-4)
     assert net(ids, region).requires_grad  # with gradients on, the weights themselves are used
     assert not _tiny().to(torch.bfloat16).pack_for_cpu()  # fp32 only
+
+
+def test_a_network_too_large_to_copy_is_not_packed(monkeypatch):
+    from model import network
+
+    monkeypatch.setattr(network, "PACK_MAX_BYTES", 1000)  # the tiny net holds more than this
+    net = _tiny()
+    assert not net.pack_for_cpu() and net.lm_head.packed is None
