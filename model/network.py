@@ -254,10 +254,10 @@ class Denoiser(nn.Module):
         """Pack every projection's weight for oneDNN (``Linear.pack``) where that applies: an
         fp32 network on a CPU of at most ``PACK_MAX_BYTES``, with oneDNN built in. Returns
         whether it did."""
+        first = next(self.parameters())
         size = sum(p.numel() * p.element_size() for p in self.parameters())
-        if (next(self.parameters()).device.type != "cpu" or self.model.norm.weight.dtype
-                != torch.float32 or size > PACK_MAX_BYTES
-                or not torch.backends.mkldnn.is_available()):
+        if (first.device.type != "cpu" or first.dtype != torch.float32
+                or size > PACK_MAX_BYTES or not torch.backends.mkldnn.is_available()):
             return False
         for module in self.modules():
             if isinstance(module, Linear):
