@@ -8,6 +8,7 @@ only the request, never the live document store.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import Callable
@@ -134,9 +135,11 @@ def attempt_inline(engine, req: InlineRequest, cfg: ServerConfig, cancel: Cancel
     (``syntax_attempts=0``: one candidate, unchecked). An ``explicit`` request (a key: the user
     waits, and can cycle through them) decodes its greedy tries at least as carefully, samples
     as a typed line decodes, and keeps up to ``keep = cfg.explicit_candidates`` different ones
-    out of ``keep + 1`` tries (the spare: a block's one-line try often repeats the block).
+    out of ``keep + 1`` tries (the spare: a block's one-line try often repeats the block). On
+    an empty line its alternatives come first from the block decoded at other lengths, best
+    scored first (``cfg.length_search``, ``model.length_search``).
     """
-    from model import infill, shared_first_pass
+    from model import InfillResult, infill, shared_first_pass
 
     plan = (req.plan.max_tokens, req.plan.single_line, False, engine)
     settings = decode_settings(cfg, *plan, explicit, block=req.plan.mode == "block")
@@ -145,14 +148,42 @@ def attempt_inline(engine, req: InlineRequest, cfg: ServerConfig, cancel: Cancel
     count = 1 if req.plan.single_line else cfg.syntax_attempts
     if keep > 1:
         count = max(count, keep + 1)
+    tries = schedule(settings, count, cfg.line_tokens, sampled)
+
+    def generate(tried):
+        if isinstance(tried, InfillResult):  # a length search's candidate, decoded already
+            return tried
+        return infill(engine, req.prefix, req.suffix, tried, cancel=cancel)
+
     with shared_first_pass(engine):  # attempts of one budget share the context pass
+        if req.plan.mode == "block" and explicit and cfg.length_search and keep > 1:
+            tries = _searched(engine, req, tries[0], cancel) + tries[1:]
         return best_of(
-            schedule(settings, count, cfg.line_tokens, sampled),
-            lambda s: infill(engine, req.prefix, req.suffix, s, cancel=cancel),
+            tries,
+            generate,
             lambda result: clean_inline(req, result.text),
             inline_errors(req) if cfg.syntax_attempts else None,
             keep,
         )
+
+
+def _searched(engine, req: InlineRequest, settings, cancel: Cancel) -> list:
+    """The block's greedy decode, then the same span at other lengths, best-scored first, as
+    decoded results (``model.length_search``); the second carries what the search cost."""
+    from model import InfillResult, infill
+    from model.length_search import search_lengths
+
+    first = infill(engine, req.prefix, req.suffix, settings, cancel=cancel)
+    if first.cancelled:
+        return [first]
+    found = search_lengths(engine, req.prefix, req.suffix, settings, [first.token_ids],
+                           cancel=cancel)
+    cost = {"forward_passes": found.forward_passes, "elapsed_ms": found.elapsed_ms}
+    if found.ranked is None:
+        return [first, InfillResult("", [], True, **cost)]
+    out = [InfillResult(r.text, r.token_ids, False, 0, 0.0) for r in found.ranked
+           if r.text != first.text]
+    return [first] + [dataclasses.replace(out[0], **cost)] + out[1:] if out else [first]
 
 
 def syntax_check(req: InlineRequest) -> SyntaxCheck:

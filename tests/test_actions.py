@@ -14,6 +14,7 @@ from lsp_server.syntax_check import DocumentCheck
 SAMPLE = (Path(__file__).parent / "fixtures" / "python" / "sample.py").read_text()
 CFG = ServerConfig()
 UNCHECKED = ServerConfig(syntax_attempts=0)  # random weights rarely write code that parses
+NO_SEARCH = ServerConfig(length_search=False)  # scripted samplers have no lengths to search
 NEVER = lambda: False  # noqa: E731
 
 
@@ -295,7 +296,7 @@ def test_an_empty_line_decodes_carefully_where_a_typed_line_decodes_quickly(monk
     assert [(s.threshold, s.steps_per_token) for s in seen] == [QUICK]
     outputs.extend(["y = x + 1", "y = x + 1", "y = x * 2", "y = x - 1"])
     seen.clear()  # asked by a key: the greedy tries as the block, the samples as a typed line
-    assert len(actions.run_inline(fp32, block, CFG, NEVER, explicit=True)) == 3
+    assert len(actions.run_inline(fp32, block, NO_SEARCH, NEVER, explicit=True)) == 3
     assert [(s.threshold, s.steps_per_token) for s in seen] == [BLOCK] * 2 + [QUICK] * 2
 
 
@@ -304,7 +305,8 @@ def test_an_explicit_request_keeps_several_different_candidates(monkeypatch):
     seen = scripted(monkeypatch, "infill", "text", outputs)
     req = actions.inline_request(open_doc("def f(x):\n    \n    return y\n"), 1, 4, CFG)
     # the block, one line (breaks the syntax), then samples: the repeat is dropped
-    assert actions.run_inline(None, req, CFG, NEVER, explicit=True) == ["y = x + 1", "y = x * 2"]
+    assert actions.run_inline(None, req, NO_SEARCH, NEVER, explicit=True) == [
+        "y = x + 1", "y = x * 2"]
     assert len(seen) == 4 and not seen[0].single_line and seen[1].single_line
     assert seen[2].temperature > 0 and seen[2].seed != seen[3].seed
     # the user waits: the greedy tries take one step per token, the samples as typing does
@@ -314,6 +316,36 @@ def test_an_explicit_request_keeps_several_different_candidates(monkeypatch):
     seen.clear()
     assert actions.run_inline(None, line, CFG, NEVER, explicit=True) == [" + 1", " + 2", " + 3"]
     assert len(seen) == 3 and all(s.single_line for s in seen)  # the rest of a line, sampled
+
+
+def test_an_explicit_block_takes_its_alternatives_from_other_lengths_best_scored_first(engine):
+    from model import infill, shared_first_pass
+    from model.length_search import search_lengths
+
+    block = actions.inline_request(open_doc("def f(x):\n    \n    return y\n"), 1, 4, CFG)
+    search = ServerConfig(syntax_attempts=0, explicit_candidates=4)
+    never = ServerConfig(syntax_attempts=0, explicit_candidates=4, length_search=False)
+    asked = actions.attempt_inline(engine, block, search, NEVER, explicit=True)
+    settings = actions.decode_settings(search, 24, False, False, engine, explicit=True,
+                                       block=True)
+    with shared_first_pass(engine):
+        first = infill(engine, block.prefix, block.suffix, settings)
+        ranked = search_lengths(engine, block.prefix, block.suffix, settings,
+                                [first.token_ids]).ranked
+    expected = []
+    for raw in [first.text] + [r.text for r in ranked]:
+        text = actions.clean_inline(block, raw)
+        if text and text not in expected:
+            expected.append(text)
+    # the greedy block first, then the best-scored lengths (then, if short, the usual tries)
+    assert len(expected) > 1 and asked.texts[:len(expected[:4])] == expected[:4]
+    plain = actions.attempt_inline(engine, block, never, NEVER, explicit=True)
+    assert plain.texts[0] == asked.texts[0] and plain.texts != asked.texts
+    # typing (one suggestion) and the rest of a line never search
+    for req in (block, actions.inline_request(
+            open_doc("def f(x):\n    y = x\n    return y\n"), 1, 9, CFG)):
+        assert (actions.attempt_inline(engine, req, search, NEVER).forward_passes
+                == actions.attempt_inline(engine, req, never, NEVER).forward_passes)
 
 
 def test_run_inline_honours_cancel(engine):

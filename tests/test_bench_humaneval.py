@@ -197,7 +197,8 @@ def test_an_explicit_request_counts_a_pass_among_its_alternatives(single_tasks, 
 
     monkeypatch.setattr(model, "infill", fake_infill, raising=False)
     tasks = [t for t in single_tasks[:20] if "return" in t["canonical_solution"]][:3]
-    variants = {"explicit": bench_humaneval.product(ServerConfig(), explicit=True)}
+    no_search = ServerConfig(length_search=False)  # the fake sampler has no lengths to search
+    variants = {"explicit": bench_humaneval.product(no_search, explicit=True)}
     with ThreadPoolExecutor(2) as pool:
         got = bench_humaneval.run_tasks("m", tasks, variants, pool)["explicit"]
     assert got["pass@1"] == 0.0 and got["pass_any_suggestion"] == 1.0

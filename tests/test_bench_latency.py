@@ -61,7 +61,9 @@ async def test_the_benchmark_runs_a_real_session(tiny_checkpoint):
     assert set(actions) == {"inline_line", "inline_typing", "inline_block", "typed_through",
                             "inline_explicit", "docstring", "fix_function"}
     assert all(row["n"] == 2 and row["p50_ms"] > 0 for row in actions.values())
-    assert result["with_edit"]["inline_typing"] == 2  # unchecked, the tiny model always answers
+    # unchecked, the tiny model answers, except where its bytes do not decode to a character
+    # (the file is this repository's source, so which rows those are changes with it)
+    assert result["with_edit"]["inline_typing"] >= 1
     assert result["with_edit"]["typed_through"] == 2  # the rest of each block suggestion
     assert set(result["with_edit"]) <= set(actions)  # counted under the actions' names
     assert result["server_rss_mb"] > 0 and result["settings"] == {"syntaxAttempts": 0}
@@ -78,5 +80,6 @@ async def test_a_versus_server_answers_the_same_requests_side_by_side(tiny_check
     assert all(row["n"] == 2 for row in second.values())
     name = "inline_typing"
     assert result["p50_ratio"][name] == round(first[name]["p50_ms"] / second[name]["p50_ms"], 2)
-    assert result["versus"]["with_edit"]["inline_typing"] == 2  # its settings include the first's
+    # its settings include the first's (unchecked): the same answers
+    assert result["versus"]["with_edit"]["inline_typing"] == result["with_edit"]["inline_typing"]
     assert result["versus"]["server_rss_mb"] > 0

@@ -61,6 +61,7 @@ def test_model_key_changes_only_with_path_device_or_precision():
         ({"features": {"fixFunction": "yes"}}, "$.features.fixFunction"),
         ({"debounceMs": -1}, "$.debounceMs"),
         ({"logLevel": "loud"}, "$.logLevel"),
+        ({"lengthSearch": "sometimes"}, "$.lengthSearch"),
     ],
 )
 def test_invalid_values_name_the_field(settings, field):

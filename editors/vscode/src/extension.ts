@@ -16,8 +16,8 @@ const LANGUAGES = ['python', 'javascript', 'javascriptreact', 'typescript', 'typ
 // The keys the server reads (lsp_server/config.py); the rest of the section is client-only.
 const SERVER_KEYS = [
     'modelPath', 'device', 'precision', 'threshold', 'stepsPerToken', 'maxSpanTokens', 'lineTokens',
-    'blockTokens', 'contextTokens', 'syntaxAttempts', 'explicitCandidates', 'debounceMs', 'logLevel',
-    'features',
+    'blockTokens', 'contextTokens', 'syntaxAttempts', 'explicitCandidates', 'lengthSearch',
+    'debounceMs', 'logLevel', 'features',
 ];
 const LAUNCH_KEYS = ['infill.pythonPath', 'infill.server.command', 'infill.server.env'];
 
