@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -140,9 +141,10 @@ def search_lengths(engine: Engine, prefix: str, suffix: str, settings: DecodeSet
                    cancel: Callable[[], bool] | None = None) -> Searched:
     """Decode the span between ``prefix`` and ``suffix`` (``settings.max_tokens`` positions)
     at each of ``lengths`` that fits, add the ``given`` fillings (token ids, pads dropped, as
-    ``infill`` returns them), and rank them all by score, duplicates dropped."""
-    import time
-
+    ``infill`` returns them), and rank them all by score, duplicates dropped. Only this
+    package's denoiser without a logits shift searches (the others rank nothing: ``[]``)."""
+    if engine.backend != "denoiser" or engine.config.logits_shift:
+        return Searched([], 0)
     t0 = time.perf_counter()
     s = settings
     canvas = _layout(engine, [prefix, suffix], [s.max_tokens], s)

@@ -9,6 +9,7 @@ import model
 from model import DecodeSettings, infill, shared_first_pass
 from model.length_search import SCORE_PASSES, search_lengths
 from model.sampler import _layout
+from tests.conftest import build_tiny_checkpoint
 
 PREFIX = "def area(width, height):\n"
 SUFFIX = "\n    return result\n"
@@ -74,3 +75,10 @@ def test_lengths_beyond_the_budget_are_skipped_and_cancel_stops_the_search(engin
     stopped = search_lengths(engine, PREFIX, SUFFIX, SETTINGS, lengths=(5,),
                              cancel=lambda: calls.append(1) or len(calls) > 2)
     assert stopped.ranked is None and len(calls) == 3
+
+
+def test_a_checkpoint_with_a_logits_shift_ranks_nothing(tmp_path):
+    shifted = model.load(build_tiny_checkpoint(tmp_path, attention="bidirectional",
+                                               logits_shift=True))
+    found = search_lengths(shifted, PREFIX, SUFFIX, SETTINGS, [[5, 6]])
+    assert found.ranked == [] and found.forward_passes == 0
