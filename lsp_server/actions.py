@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from lsprotocol import types
 
 from lsp_server import regions, token_repair
-from lsp_server.attempts import Attempted, best_of, schedule
+from lsp_server.attempts import Attempted, best_of, merged, schedule
 from lsp_server.config import ServerConfig
 from lsp_server.documents import Document
 from lsp_server.edits import char_range, replace_span
@@ -137,7 +137,8 @@ def attempt_inline(engine, req: InlineRequest, cfg: ServerConfig, cancel: Cancel
     as a typed line decodes, and keeps up to ``keep = cfg.explicit_candidates`` different ones
     out of ``keep + 1`` tries (the spare: a block's one-line try often repeats the block). On
     an empty line its alternatives come first from the block decoded at other lengths, best
-    scored first (``cfg.length_search``, ``model.length_search``).
+    scored first (``cfg.length_search``, ``model.length_search``); any other request on an
+    empty line tries those lengths only when none of its own candidates is usable.
     """
     from model import InfillResult, infill, shared_first_pass
 
@@ -150,30 +151,43 @@ def attempt_inline(engine, req: InlineRequest, cfg: ServerConfig, cancel: Cancel
         count = max(count, keep + 1)
     tries = schedule(settings, count, cfg.line_tokens, sampled)
 
+    decoded = []  # the plan's greedy decode, once generated
+
     def generate(tried):
         if isinstance(tried, InfillResult):  # a length search's candidate, decoded already
             return tried
-        return infill(engine, req.prefix, req.suffix, tried, cancel=cancel)
+        decoded.append(infill(engine, req.prefix, req.suffix, tried, cancel=cancel))
+        return decoded[-1]
 
-    with shared_first_pass(engine):  # attempts of one budget share the context pass
-        if req.plan.mode == "block" and explicit and cfg.length_search and keep > 1:
-            tries = _searched(engine, req, tries[0], cancel) + tries[1:]
+    def attempt(candidates):
         return best_of(
-            tries,
+            candidates,
             generate,
             lambda result: clean_inline(req, result.text),
             inline_errors(req) if cfg.syntax_attempts else None,
             keep,
         )
 
+    search = req.plan.mode == "block" and cfg.length_search
+    with shared_first_pass(engine):  # attempts of one budget share the context pass
+        if search and explicit and keep > 1:
+            return attempt(_searched(engine, req, tries[0], cancel) + tries[1:])
+        chosen = attempt(tries)
+        if not search or chosen.texts or chosen.cancelled or not decoded:
+            return chosen
+        # Nothing usable: the block at other lengths (model card, "Length search").
+        return merged(chosen, attempt(_searched(engine, req, tries[0], cancel, decoded[0])[1:]))
 
-def _searched(engine, req: InlineRequest, settings, cancel: Cancel) -> list:
-    """The block's greedy decode, then the same span at other lengths, best-scored first, as
-    decoded results (``model.length_search``); the second carries what the search cost."""
+
+def _searched(engine, req: InlineRequest, settings, cancel: Cancel, first=None) -> list:
+    """The block's greedy decode (``first`` when given), then the same span at other lengths,
+    best-scored first, as decoded results (``model.length_search``); the second carries what
+    the search cost."""
     from model import InfillResult, infill
     from model.length_search import search_lengths
 
-    first = infill(engine, req.prefix, req.suffix, settings, cancel=cancel)
+    if first is None:
+        first = infill(engine, req.prefix, req.suffix, settings, cancel=cancel)
     if first.cancelled:
         return [first]
     found = search_lengths(engine, req.prefix, req.suffix, settings, [first.token_ids],
@@ -183,7 +197,9 @@ def _searched(engine, req: InlineRequest, settings, cancel: Cancel) -> list:
         return [first, InfillResult("", [], True, **cost)]
     out = [InfillResult(r.text, r.token_ids, False, 0, 0.0) for r in found.ranked
            if r.text != first.text]
-    return [first] + [dataclasses.replace(out[0], **cost)] + out[1:] if out else [first]
+    if not out:  # nothing new: an empty result that carries the cost
+        return [first, InfillResult("", [], False, **cost)]
+    return [first, dataclasses.replace(out[0], **cost)] + out[1:]
 
 
 def syntax_check(req: InlineRequest) -> SyntaxCheck:

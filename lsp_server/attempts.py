@@ -88,3 +88,18 @@ def best_of(
             break
     out.text = out.texts[0] if out.texts else None
     return out
+
+
+def merged(earlier: Attempted, later: Attempted) -> Attempted:
+    """``later``'s candidates after ``earlier``'s, with what both cost."""
+    errors = [e for e in (earlier.added_errors, later.added_errors) if e is not None]
+    texts = earlier.texts + [t for t in later.texts if t not in earlier.texts]
+    return Attempted(
+        text=texts[0] if texts else None,
+        texts=texts,
+        attempts=earlier.attempts + later.attempts,
+        added_errors=min(errors) if errors else None,
+        forward_passes=earlier.forward_passes + later.forward_passes,
+        elapsed_ms=earlier.elapsed_ms + later.elapsed_ms,
+        cancelled=later.cancelled,
+    )

@@ -62,7 +62,8 @@ class ServerConfig(msgspec.Struct, rename="camel", forbid_unknown_fields=False):
     # Different suggestions an explicit inline request (a key, cycling) returns; automatic: one.
     explicit_candidates: Annotated[int, msgspec.Meta(ge=1, le=8)] = 3
     # An explicit request on an empty line also decodes the block at other lengths, for its
-    # alternatives, best-scored first (``model.length_search``; about 0.5 s more in fp32 on a CPU).
+    # alternatives, best-scored first (``model.length_search``; about 0.5 s more in fp32 on a CPU);
+    # an automatic one only when none of its own candidates is usable.
     length_search: bool = True
     debounce_ms: Annotated[int, msgspec.Meta(ge=0, le=5000)] = 75
     log_level: Literal["debug", "info", "warning", "error"] | None = None  # None: --log-level

@@ -7,8 +7,9 @@ attention: the context never sees the span). Every candidate, the plan's own dec
 is then scored by the pseudo-log-likelihood of its whole span, content and pad tail: each
 position is masked in turn (in ``SCORE_PASSES`` interleaved groups) and predicted from the rest.
 The budget is the same for every candidate, so the scores compare lengths. The server uses it
-for the alternatives of an explicit request on an empty line; as the first suggestion it was no
-better than the plan's own decode (model card, "Length search").
+for the alternatives of an explicit request on an empty line, and when none of an automatic
+request's own candidates is usable; as the first suggestion it was no better than the plan's own
+decode (model card, "Length search").
 """
 
 from __future__ import annotations

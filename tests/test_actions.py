@@ -253,12 +253,12 @@ def test_run_inline_retries_a_block_and_never_offers_text_that_breaks_the_syntax
     outputs = ["y = (x", "y = x + 1"]
     seen = scripted(monkeypatch, "infill", "text", outputs)
     req = actions.inline_request(open_doc("def f(x):\n    \n    return y\n"), 1, 4, CFG)
-    assert actions.run_inline(None, req, CFG, NEVER) == ["y = x + 1"]
+    assert actions.run_inline(None, req, NO_SEARCH, NEVER) == ["y = x + 1"]
     assert len(seen) == 2 and seen[1].single_line and not seen[0].single_line
     assert {s.steps_per_token for s in seen} == {BLOCK[1]}
     outputs.extend(["y = (x", "y = (x + ["])
-    assert actions.run_inline(None, req, CFG, NEVER) == []  # both break it: nothing shown
-    one = ServerConfig(syntax_attempts=1)
+    assert actions.run_inline(None, req, NO_SEARCH, NEVER) == []  # both break it: nothing shown
+    one = ServerConfig(syntax_attempts=1, length_search=False)
     outputs.append("y = (x")
     assert actions.run_inline(None, req, one, NEVER) == []  # one try, still checked
     unchecked = ServerConfig(syntax_attempts=0)
@@ -341,11 +341,41 @@ def test_an_explicit_block_takes_its_alternatives_from_other_lengths_best_scored
     assert len(expected) > 1 and asked.texts[:len(expected[:4])] == expected[:4]
     plain = actions.attempt_inline(engine, block, never, NEVER, explicit=True)
     assert plain.texts[0] == asked.texts[0] and plain.texts != asked.texts
-    # typing (one suggestion) and the rest of a line never search
+    # typing (one suggestion) with a usable candidate, and the rest of a line, never search
     for req in (block, actions.inline_request(
             open_doc("def f(x):\n    y = x\n    return y\n"), 1, 9, CFG)):
         assert (actions.attempt_inline(engine, req, search, NEVER).forward_passes
                 == actions.attempt_inline(engine, req, never, NEVER).forward_passes)
+
+
+def test_an_empty_line_with_nothing_usable_tries_the_other_lengths(engine, monkeypatch):
+    from model import infill, shared_first_pass
+    from model.length_search import search_lengths
+
+    block = actions.inline_request(open_doc("def f(x):\n    \n    return y\n"), 1, 4, CFG)
+    search, never = ServerConfig(), ServerConfig(length_search=False)
+    settings = actions.decode_settings(search, 24, False, False, engine, block=True)
+    with shared_first_pass(engine):
+        first = infill(engine, block.prefix, block.suffix, settings)
+        ranked = search_lengths(engine, block.prefix, block.suffix, settings,
+                                [first.token_ids]).ranked
+    # say every text of the plan's own tries adds a syntax error, and nothing else does
+    plan_texts = []
+
+    def check(req):
+        return lambda text: plan_texts.append(text) or 1 if recording else int(text in plan_texts)
+
+    monkeypatch.setattr(actions, "inline_errors", check)
+    recording = True
+    plain = actions.attempt_inline(engine, block, never, NEVER)
+    assert plain.texts == [] and plain.withheld and plain.attempts == never.syntax_attempts
+    recording = False
+    cleaned = [actions.clean_inline(block, r.text) for r in ranked if r.text != first.text]
+    usable = [t for t in cleaned if t and t not in plan_texts]
+    found = actions.attempt_inline(engine, block, search, NEVER)
+    assert usable and found.texts == usable[:1]  # the best-scored other length
+    assert found.forward_passes > plain.forward_passes and not found.withheld
+    assert actions.attempt_inline(engine, block, never, NEVER).texts == []
 
 
 def test_run_inline_honours_cancel(engine):

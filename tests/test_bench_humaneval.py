@@ -4,7 +4,6 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
-import msgspec
 import pytest
 import torch
 
@@ -174,8 +173,8 @@ def test_run_tasks_scores_a_perfect_and_an_empty_model(single_tasks, monkeypatch
         return SimpleNamespace(text=text, elapsed_ms=2.0, forward_passes=1, cancelled=False)
 
     monkeypatch.setattr(model, "infill", fake_infill, raising=False)
-    tasks = single_tasks[:4]
-    variants = {"plan": bench_humaneval.product(ServerConfig())}
+    tasks = single_tasks[:4]  # a scripted sampler has no lengths to search
+    variants = {"plan": bench_humaneval.product(ServerConfig(length_search=False))}
     with ThreadPoolExecutor(2) as pool:
         perfect = bench_humaneval.run_tasks("perfect", tasks, variants, pool)["plan"]
         empty = bench_humaneval.run_tasks("empty", tasks, variants, pool)["plan"]
@@ -230,7 +229,7 @@ def test_the_headline_retries_a_candidate_that_breaks_the_syntax(single_tasks, m
     tasks = single_tasks[:3]
 
     def attempts(n):
-        cfg = msgspec.structs.replace(ServerConfig(), syntax_attempts=n)
+        cfg = ServerConfig(syntax_attempts=n, length_search=False)  # nothing to search
         return {"plan": bench_humaneval.product(cfg)}
 
     with ThreadPoolExecutor(2) as pool:
@@ -269,7 +268,7 @@ def test_a_withheld_answer_is_a_miss_even_where_a_blank_line_passes(single_tasks
         return SimpleNamespace(text="x = (", elapsed_ms=1.0, forward_passes=1, cancelled=False)
 
     monkeypatch.setattr(model, "infill", broken, raising=False)
-    variants = {"plan": bench_humaneval.product(ServerConfig())}
+    variants = {"plan": bench_humaneval.product(ServerConfig(length_search=False))}
     with ThreadPoolExecutor(2) as pool:
         got = bench_humaneval.run_tasks("m", [task], variants, pool)["plan"]
     assert got["withheld"] == 1.0 and got["pass@1"] == 0.0 and got["pass_when_offered"] == 0.0
