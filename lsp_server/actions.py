@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from lsprotocol import types
 
-from lsp_server import regions, token_repair
+from lsp_server import names, regions, token_repair
 from lsp_server.attempts import Attempted, best_of, merged, schedule
 from lsp_server.config import ServerConfig
 from lsp_server.documents import Document
@@ -98,6 +98,7 @@ class InlineRequest:
     prefix: str
     suffix: str
     plan: InlinePlan
+    around: tuple[str, str] = ("", "")  # text the model sees around the document (cells)
 
 
 def inline_request(doc: Document, line: int, character: int, cfg: ServerConfig,
@@ -110,7 +111,7 @@ def inline_request(doc: Document, line: int, character: int, cfg: ServerConfig,
     inline = plan(doc.language, doc.tree, doc.source, row, byte_col,
                   cfg.line_tokens, cfg.block_tokens)
     prefix, suffix = _context(cfg, around[0] + doc.text[:offset], doc.text[offset:] + around[1])
-    return InlineRequest(doc, offset, prefix, suffix, inline)
+    return InlineRequest(doc, offset, prefix, suffix, inline, around)
 
 
 def run_inline(engine, req: InlineRequest, cfg: ServerConfig, cancel: Cancel,
@@ -159,11 +160,23 @@ def attempt_inline(engine, req: InlineRequest, cfg: ServerConfig, cancel: Cancel
         decoded.append(infill(engine, req.prefix, req.suffix, tried, cancel=cancel))
         return decoded[-1]
 
+    unknown = unknown_names(req) if cfg.known_names else None
+
+    def finish(result):
+        text = clean_inline(req, result.text)
+        if text is None or unknown is None or not (missing := unknown(text)):
+            return text
+        text = names.unglued(text, missing)  # ``returnans``: offered as ``return ans``
+        if missing := unknown(text):
+            log.debug("inline candidate dropped: %s not in the file", ", ".join(missing))
+            return None
+        return None if _copies_a_neighbour(req, text) else text
+
     def attempt(candidates):
         return best_of(
             candidates,
             generate,
-            lambda result: clean_inline(req, result.text),
+            finish,
             inline_errors(req) if cfg.syntax_attempts else None,
             keep,
         )
@@ -250,13 +263,40 @@ def _with_body(check: SyntaxCheck, req: InlineRequest, text: str) -> str:
     return check.before + text + rest + body + newline + below
 
 
+def unknown_names(req: InlineRequest) -> Callable[[str], list[str]] | None:
+    """The names a candidate uses that neither the file (with the cells around it) nor Python
+    has (``lsp_server.names``); None where that is not checked: outside Python, in a string or
+    comment (prose; a docstring whose closing quotes are not written yet too), in an import
+    (it names what another module has)."""
+    if req.doc.language != "python" or _inside(req, ("string", "comment", *names.IMPORTS)):
+        return None
+    before = req.doc.text[: req.offset]
+    if before.count('"""') % 2 or before.count("'''") % 2:
+        return None
+    known = names.known_in(req.around[0] + req.doc.text + req.around[1])
+    row = req.doc.position_at(req.offset)[0]
+    column = req.offset - _line_start(req.doc, row)
+
+    def unknown(text: str) -> list[str]:
+        lines = _completed_lines(req, text)
+        end = (len(lines) - 1, len(lines[-1]) - (len(req.doc.line_text(row)) - column))
+        return names.unknown_names(lines, (0, column), end, known)
+
+    return unknown
+
+
 def _in_text(req: InlineRequest) -> bool:
     """Whether the cursor is inside a string or a comment (prose, not code)."""
+    return _inside(req, ("string", "comment"))
+
+
+def _inside(req: InlineRequest, types: tuple[str, ...]) -> bool:
+    """Whether the cursor is inside a node of one of ``types``."""
     if req.doc.tree is None:
         return False
     at = req.doc.byte_at(req.offset)
     node = req.doc.tree.root_node.descendant_for_byte_range(max(at - 1, 0), at)
-    while node is not None and node.type not in ("string", "comment"):
+    while node is not None and node.type not in types:
         node = node.parent
     return node is not None
 

@@ -9,18 +9,14 @@ by ``MARGIN`` at least, and never one that names something the file does not hav
 
 from __future__ import annotations
 
-import builtins
-import keyword
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
 from lsp_server.documents import Document
+from lsp_server.names import PYTHON_NAMES, WORD
 
 MARGIN = -3.0  # log-probability: the model's token at least e^3 (20x) as likely as the one there
 TRIES = 8  # the least likely tokens tried in turn
-_NAME = re.compile(r"[^\W\d]\w*")
-_PYTHON_NAMES = frozenset(dir(builtins)) | frozenset(keyword.kwlist)
 
 
 @dataclass(frozen=True)
@@ -55,9 +51,9 @@ def repairs(doc: Document, scores: list, margin: float) -> Iterator[Repair]:
     """One-token repairs from the least likely token on, at most ``TRIES`` of them, while the
     model prefers its token by more than ``margin``: not blank, on one line, and naming
     nothing the document does not (a builtin or keyword aside, in Python)."""
-    known = set(_NAME.findall(doc.text))
+    known = set(WORD.findall(doc.text))
     if doc.language == "python":
-        known |= _PYTHON_NAMES
+        known |= PYTHON_NAMES
     for score in scores[:TRIES]:
         if score.margin >= margin:
             return
@@ -66,7 +62,7 @@ def repairs(doc: Document, scores: list, margin: float) -> Iterator[Repair]:
             continue
         before, after = _word_edges(doc.text, score.start, score.end)
         word = before + new + after
-        if any(name not in known for name in _NAME.findall(word)):
+        if any(name not in known for name in WORD.findall(word)):
             continue
         yield Repair(score.start, score.end, new, score.margin)
 

@@ -3,9 +3,10 @@
 Each test module gets its own server, shared by its tests (they use distinct document URIs). A
 module may set ``INIT_OPTIONS`` (merged over the defaults below) and ``CLIENT_CAPABILITIES``.
 
-The tiny checkpoint's random weights write text that rarely parses, and the server offers no
-suggestion that adds a syntax error; so these sessions turn that check off
-(``syntaxAttempts: 0``) unless a module turns it back on (``test_syntax_check.py`` does).
+The tiny checkpoint's random weights write text that rarely parses and names nothing the file
+has, and the server offers no suggestion that adds a syntax error or uses an unknown name; so
+these sessions turn those checks off (``syntaxAttempts: 0``, ``knownNames: false``) unless a
+module turns them back on (``test_syntax_check.py`` does the first).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "lsp_server"])
 async def client(lsp_client: LanguageClient, request, tiny_checkpoint: Path):
     """A client session with the real server, the tiny checkpoint loaded."""
     options = {"modelPath": str(tiny_checkpoint), "debounceMs": 0, "syntaxAttempts": 0,
-               **getattr(request.module, "INIT_OPTIONS", {})}
+               "knownNames": False, **getattr(request.module, "INIT_OPTIONS", {})}
     capabilities = getattr(request.module, "CLIENT_CAPABILITIES", CAPABILITIES)
     await start_session(lsp_client, options, capabilities)
     yield

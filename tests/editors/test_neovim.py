@@ -36,6 +36,9 @@ COLUMNS, ROWS = 100, 30
 # Another server build to test against, as a JSON list (e.g. '["infill-lsp"]').
 SERVER_CMD = json.loads(os.environ.get("INFILL_NVIM_SERVER_CMD", "null"))
 WAIT_MS = 45_000
+# Typed after "    return total": the shipped model suggests there ("values - 1)"; alternatives
+# when asked). After " / " alone it writes a name the file does not have, which is never shown.
+TYPED = " / ("
 
 SAMPLE = """\
 import math
@@ -492,7 +495,7 @@ def _accept_ghost(editor: Editor, line_prefix: str, keys: str, screenshot: bool 
 
 
 def test_ghost_text_then_tab_inserts_the_suggestion(editor: Editor) -> None:
-    _accept_ghost(editor, "    return total", "A / ", screenshot=True)
+    _accept_ghost(editor, "    return total", "A" + TYPED, screenshot=True)
 
 
 def test_ghost_text_after_non_ascii_uses_utf16_columns(editor: Editor) -> None:
@@ -509,7 +512,7 @@ def test_infill_toggle_turns_ghost_text_off_and_on(editor: Editor) -> None:
     before = _goto(editor, _line_of(editor.call("snapshot")["lines"], "    return total"))
     editor.keys(":InfillToggle<CR>")
     assert editor.call("snapshot")["status"] == "infill: ready (inline off)"
-    editor.keys("A / ")
+    editor.keys("A" + TYPED)
     editor.call("idle", 300)  # TextChangedI has run (it would cancel a request sent with it)
     editor.keys("<M-\\>")  # asked for explicitly
     off = editor.call("idle", 3000)
@@ -527,7 +530,7 @@ def test_infill_toggle_turns_ghost_text_off_and_on(editor: Editor) -> None:
 def test_no_ghost_text_while_the_completion_menu_is_open(editor: Editor) -> None:
     editor.call("wait_ready", WAIT_MS)
     before = _goto(editor, _line_of(editor.call("snapshot")["lines"], "    return total"))
-    editor.keys("A / ")
+    editor.keys("A" + TYPED)
     typed = editor.call("wait_ghost", WAIT_MS)
     editor.keys("<C-n>")  # keyword completion: the menu opens, its first word inserted
     menu = editor.call("idle", 2000)
@@ -547,7 +550,7 @@ def test_infill_restart_starts_a_new_server_that_serves_the_buffer(editor: Edito
     assert restarted["client_id"] != first["client_id"]
     assert restarted["status"] == "infill: ready"
     before = _goto(editor, _line_of(restarted["lines"], "    return total"))
-    editor.keys("A / ")
+    editor.keys("A" + TYPED)
     assert editor.call("wait_ghost", WAIT_MS)["client_id"] == restarted["client_id"]
     editor.keys("<Esc>u")
     assert editor.call("wait_no_ghost", WAIT_MS)["lines"] == before["lines"]
@@ -556,7 +559,7 @@ def test_infill_restart_starts_a_new_server_that_serves_the_buffer(editor: Edito
 def test_suggest_key_gets_alternatives_and_next_cycles_through_them(editor: Editor) -> None:
     editor.call("wait_ready", WAIT_MS)
     before = _goto(editor, _line_of(editor.call("snapshot")["lines"], "    return total"))
-    editor.keys("A / ")
+    editor.keys("A" + TYPED)
     editor.call("idle", 300)  # TextChangedI has run (it would cancel a request sent with it)
     editor.keys("<M-\\>")  # an explicit request: the server sends several suggestions
     first = editor.call("wait_position", 1, WAIT_MS)
@@ -570,7 +573,7 @@ def test_suggest_key_gets_alternatives_and_next_cycles_through_them(editor: Edit
     editor.keys("<M-]><Tab>")
     accepted = editor.call("wait_changed", second["tick"], WAIT_MS)
     row = before["cursor"][0]
-    assert accepted["lines"][row] == before["lines"][row] + " / " + second["ghost"]["text"]
+    assert accepted["lines"][row] == before["lines"][row] + TYPED + second["ghost"]["text"]
     editor.keys(f"<Esc>:call setline({row + 1}, {json.dumps(before['lines'][row])})<CR>")
     restored = editor.call("wait_no_ghost", WAIT_MS)
     assert restored["lines"] == before["lines"]
@@ -583,7 +586,7 @@ NEXT_WORD = re.compile(r"[ \t\n\r\f\v]*[A-Za-z0-9_]+|[ \t\n\r\f\v]*[^A-Za-z0-9_ 
 def test_ctrl_right_accepts_the_next_word_and_the_rest_stays(editor: Editor) -> None:
     editor.call("wait_ready", WAIT_MS)
     before = _goto(editor, _line_of(editor.call("snapshot")["lines"], "    return total"))
-    editor.keys("A / ")
+    editor.keys("A" + TYPED)
     shown = editor.call("wait_ghost", WAIT_MS)
     text, row = shown["ghost"]["text"], shown["cursor"][0]
     assert "\n" not in text  # the rest of a line
@@ -593,7 +596,7 @@ def test_ctrl_right_accepts_the_next_word_and_the_rest_stays(editor: Editor) -> 
         now = editor.call("wait_changed", tick, WAIT_MS)
         word = NEXT_WORD.match(text, len(typed))
         typed += word.group() if word else text[len(typed):]
-        assert now["lines"][row] == before["lines"][row] + " / " + typed
+        assert now["lines"][row] == before["lines"][row] + TYPED + typed
         if len(typed) < len(text):  # the same suggestion, drawn from where the word ended
             assert now["ghost"]["request_id"] == shown["ghost"]["request_id"]
             assert _drawn(now)[0] == text[len(typed):]
@@ -605,12 +608,12 @@ def test_ctrl_right_accepts_the_next_word_and_the_rest_stays(editor: Editor) -> 
 def test_accept_line_takes_the_rest_of_the_line(editor: Editor) -> None:
     editor.call("wait_ready", WAIT_MS)
     before = _goto(editor, _line_of(editor.call("snapshot")["lines"], "    return total"))
-    editor.keys("A / ")
+    editor.keys("A" + TYPED)
     shown = editor.call("wait_ghost", WAIT_MS)
     row = shown["cursor"][0]
     editor.keys('<Cmd>lua require("infill").accept_line()<CR>')
     now = editor.call("wait_changed", shown["tick"], WAIT_MS)
-    assert now["lines"][row] == before["lines"][row] + " / " + shown["ghost"]["text"]
+    assert now["lines"][row] == before["lines"][row] + TYPED + shown["ghost"]["text"]
     editor.keys(f"<Esc>:call setline({row + 1}, {json.dumps(before['lines'][row])})<CR>")
     assert editor.call("wait_no_ghost", WAIT_MS)["lines"] == before["lines"]
 
