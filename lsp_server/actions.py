@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from lsprotocol import types
 
-from lsp_server import names, regions, token_repair
+from lsp_server import calls, names, regions, token_repair
 from lsp_server.attempts import Attempted, best_of, merged, schedule
 from lsp_server.config import ServerConfig
 from lsp_server.documents import Document
@@ -160,7 +160,7 @@ def attempt_inline(engine, req: InlineRequest, cfg: ServerConfig, cancel: Cancel
         decoded.append(infill(engine, req.prefix, req.suffix, tried, cancel=cancel))
         return decoded[-1]
 
-    unknown = unknown_names(req) if cfg.known_names else None
+    unknown = unresolved(req) if cfg.known_names else None
 
     def finish(result):
         text = clean_inline(req, result.text)
@@ -168,7 +168,7 @@ def attempt_inline(engine, req: InlineRequest, cfg: ServerConfig, cancel: Cancel
             return text
         text = names.unglued(text, missing)  # ``returnans``: offered as ``return ans``
         if missing := unknown(text):
-            log.debug("inline candidate dropped: %s not in the file", ", ".join(missing))
+            log.debug("inline candidate dropped: the file has no %s", ", ".join(missing))
             return None
         return None if _copies_a_neighbour(req, text) else text
 
@@ -263,24 +263,28 @@ def _with_body(check: SyntaxCheck, req: InlineRequest, text: str) -> str:
     return check.before + text + rest + body + newline + below
 
 
-def unknown_names(req: InlineRequest) -> Callable[[str], list[str]] | None:
-    """The names a candidate uses that neither the file (with the cells around it) nor Python
-    has (``lsp_server.names``); None where that is not checked: outside Python, in a string or
-    comment (prose; a docstring whose closing quotes are not written yet too), in an import
-    (it names what another module has)."""
+def unresolved(req: InlineRequest) -> Callable[[str], list[str]] | None:
+    """What a candidate refers to that the file does not have: the names it uses that neither
+    the file (with the cells around it) nor Python has (``lsp_server.names``), and its calls of
+    the file's functions with a number of arguments they cannot take (``lsp_server.calls``).
+    None where that is not checked: outside Python, in a string or comment (prose; a docstring
+    whose closing quotes are not written yet too), in an import (it names what another module
+    has)."""
     if req.doc.language != "python" or _inside(req, ("string", "comment", *names.IMPORTS)):
         return None
     before = req.doc.text[: req.offset]
     if before.count('"""') % 2 or before.count("'''") % 2:
         return None
     known = names.known_in(req.around[0] + req.doc.text + req.around[1])
+    defined = calls.arities(req.doc.tree.root_node) if req.doc.tree is not None else {}
     row = req.doc.position_at(req.offset)[0]
     column = req.offset - _line_start(req.doc, row)
 
     def unknown(text: str) -> list[str]:
         lines = _completed_lines(req, text)
         end = (len(lines) - 1, len(lines[-1]) - (len(req.doc.line_text(row)) - column))
-        return names.unknown_names(lines, (0, column), end, known)
+        return (names.unknown_names(lines, (0, column), end, known)
+                + calls.misfits(lines, (0, column), end, defined))
 
     return unknown
 

@@ -65,7 +65,8 @@ class ServerConfig(msgspec.Struct, rename="camel", forbid_unknown_fields=False):
     # alternatives, best-scored first (``model.length_search``; about 0.5 s more in fp32 on a CPU);
     # an automatic one only when none of its own candidates is usable.
     length_search: bool = True
-    # No Python suggestion that uses a name neither the file nor Python has (``lsp_server.names``).
+    # No Python suggestion that uses a name neither the file nor Python has (``lsp_server.names``)
+    # or calls a function of the file with arguments it cannot take (``lsp_server.calls``).
     known_names: bool = True
     debounce_ms: Annotated[int, msgspec.Meta(ge=0, le=5000)] = 75
     log_level: Literal["debug", "info", "warning", "error"] | None = None  # None: --log-level

@@ -76,7 +76,7 @@ def unglued(text: str, unknown: list[str]) -> str:
     return text
 
 
-def _tokens(lines: list[str]) -> Iterator[tokenize.TokenInfo]:
+def tokens(lines: list[str]) -> Iterator[tokenize.TokenInfo]:
     """Python's tokens of ``lines``, each line's indentation left out (a suggestion's lines need
     not indent consistently) but counted in the (0-based) positions; those read before an
     error (an unclosed bracket or string)."""
@@ -96,14 +96,14 @@ def _tokens(lines: list[str]) -> Iterator[tokenize.TokenInfo]:
 def _names(lines: list[str]) -> Iterator[tuple[tokenize.TokenInfo, bool]]:
     """Each name and operator token, and whether it is a name used as a value (not an
     attribute, not a keyword argument's name); the statement ends at NEWLINE tokens."""
-    tokens = [t for t in _tokens(lines)
-              if t.type in (tokenize.NAME, tokenize.OP, tokenize.NEWLINE)]
+    toks = [t for t in tokens(lines)
+            if t.type in (tokenize.NAME, tokenize.OP, tokenize.NEWLINE)]
     depth = 0
-    for i, tok in enumerate(tokens):
+    for i, tok in enumerate(toks):
         if tok.type == tokenize.OP:
             depth = max(0, depth + (tok.string in "([{") - (tok.string in ")]}"))
-        before = tokens[i - 1].string if i else ""
-        after = tokens[i + 1].string if i + 1 < len(tokens) else ""
+        before = toks[i - 1].string if i else ""
+        after = toks[i + 1].string if i + 1 < len(toks) else ""
         used = (tok.type == tokenize.NAME and before != "."
                 and not (depth and after == "="))
         yield tok, used

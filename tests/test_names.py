@@ -99,15 +99,15 @@ def test_inline_drops_a_candidate_with_an_unknown_name_and_takes_the_next(monkey
 def test_names_are_not_checked_in_prose_nor_imports_and_cells_are_known():
     doc = open_doc("def f(x):\n    \n")
     cells = actions.inline_request(doc, 1, 4, ServerConfig(), ("scale = 3\n\n", ""))
-    assert actions.unknown_names(cells)("return x * scale") == []
+    assert actions.unresolved(cells)("return x * scale") == []
     alone = actions.inline_request(doc, 1, 4, ServerConfig())
-    assert actions.unknown_names(alone)("return x * scale") == ["scale"]
+    assert actions.unresolved(alone)("return x * scale") == ["scale"]
     imports = open_doc("from os.path import (\n    join,\n    \n)\n")
-    assert actions.unknown_names(actions.inline_request(imports, 2, 4, ServerConfig())) is None
+    assert actions.unresolved(actions.inline_request(imports, 2, 4, ServerConfig())) is None
     unclosed = open_doc('def f(x):\n    """Scale x by\n    \n')  # a docstring being written
-    assert actions.unknown_names(actions.inline_request(unclosed, 2, 4, ServerConfig())) is None
+    assert actions.unresolved(actions.inline_request(unclosed, 2, 4, ServerConfig())) is None
     other = open_doc("function f(x) {\n  \n}\n", "file:///t.js", "javascript")
-    assert actions.unknown_names(actions.inline_request(other, 1, 2, ServerConfig())) is None
+    assert actions.unresolved(actions.inline_request(other, 1, 2, ServerConfig())) is None
 
 
 @pytest.mark.parametrize("split", sorted(SPLIT_FILES))
@@ -116,7 +116,7 @@ def test_no_humaneval_truth_is_dropped(split):
     tasks) uses only names its file or Python has."""
     cfg = ServerConfig()
     dropped = [task["task_id"] for task in load_tasks(DATA_DIR / SPLIT_FILES[split])
-               if actions.unknown_names(task_request(task, cfg))(
+               if actions.unresolved(task_request(task, cfg))(
                    task["canonical_solution"].rstrip("\n"))]
     assert dropped == []
 
@@ -132,7 +132,7 @@ def test_no_line_of_this_repository_is_dropped():
                 continue
             emptied = "\n".join(lines[:row] + [""] + lines[row + 1:])
             doc = DocumentStore().open(path.as_uri(), "python", 1, emptied)
-            unknown = actions.unknown_names(actions.inline_request(doc, row, 0, cfg))
+            unknown = actions.unresolved(actions.inline_request(doc, row, 0, cfg))
             checked += unknown is not None
             if unknown is not None and unknown(line):
                 dropped.append(f"{path.name}:{row + 1}: {line.strip()}")
