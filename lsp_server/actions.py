@@ -9,6 +9,7 @@ only the request, never the live document store.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import re
 from collections.abc import Callable
@@ -276,7 +277,8 @@ def unresolved(req: InlineRequest) -> Callable[[str], list[str]] | None:
     if before.count('"""') % 2 or before.count("'''") % 2:
         return None
     known = names.known_in(req.around[0] + req.doc.text + req.around[1])
-    defined = calls.arities(req.doc.tree.root_node) if req.doc.tree is not None else {}
+    tree = req.doc.tree
+    defined = functools.cache(lambda: calls.arities(tree) if tree is not None else {})
     row = req.doc.position_at(req.offset)[0]
     column = req.offset - _line_start(req.doc, row)
 

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import math
 import tokenize
+from collections.abc import Callable
 
-from tree_sitter import Node
+from tree_sitter import Node, Tree
 
+from lsp_server import regions
 from lsp_server.names import Position, tokens
 
 Arity = tuple[int, float]  # fewest and most positional arguments (math.inf: a ``*args``)
@@ -24,11 +26,14 @@ _LAYOUT = (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.INDENT, tok
            tokenize.ENDMARKER)
 
 
-def arities(root: Node) -> dict[str, Arity]:
+def arities(tree: Tree) -> dict[str, Arity]:
     """The positional arities of the functions defined in a Python tree (a name defined more
     than once: the widest range), its methods and decorated functions left out."""
     found: dict[str, Arity] = {}
-    for node in _functions(root):
+    for region in regions.captures("python", tree, {"function"}):
+        node = tree.root_node.descendant_for_byte_range(region.start_byte, region.end_byte)
+        if node is None or node.type != "function_definition" or _in_class(node):
+            continue  # a decorated one is captured with its decorators
         name, params = node.child_by_field_name("name"), node.child_by_field_name("parameters")
         if name is None or params is None or name.text is None:
             continue
@@ -41,32 +46,27 @@ def arities(root: Node) -> dict[str, Arity]:
 
 
 def misfits(lines: list[str], start: Position, end: Position,
-            known: dict[str, Arity]) -> list[str]:
-    """The calls opening between ``start`` and ``end`` of ``lines`` of a function in ``known``
-    with a number of positional arguments outside its arity, as ``name(n args)``."""
+            defined: Callable[[], dict[str, Arity]]) -> list[str]:
+    """The calls opening between ``start`` and ``end`` of ``lines`` of a function ``defined()``
+    (asked only when there is a call) with a number of positional arguments outside its arity,
+    as ``name(n args)``."""
     toks = [t for t in tokens(lines) if t.type not in _LAYOUT]
     out = []
     for i, tok in enumerate(toks[:-1]):
-        if (tok.string not in known or toks[i + 1].string != "(" or not start <= tok.start < end
-                or (i and toks[i - 1].string in (".", "def"))):
+        if (tok.type != tokenize.NAME or toks[i + 1].string != "(" or not start <= tok.start < end
+                or (i and toks[i - 1].string in (".", "def")) or tok.string not in defined()):
             continue
         count = _positional(toks, i + 2)
-        least, most = known[tok.string]
+        least, most = defined()[tok.string]
         if count is not None and not least <= count <= most:
             out.append(f"{tok.string}({count} args)")
     return out
 
 
-def _functions(node: Node):
-    """The ``def``s under ``node`` that are neither methods nor decorated."""
-    for child in node.named_children:
-        if child.type == "function_definition":
-            yield child
-            body = child.child_by_field_name("body")
-            if body is not None:
-                yield from _functions(body)
-        elif child.type not in ("class_definition", "decorated_definition"):
-            yield from _functions(child)
+def _in_class(node: Node) -> bool:
+    """Whether ``node`` stands in a class body (a method)."""
+    body = node.parent
+    return body is not None and body.parent is not None and body.parent.type == "class_definition"
 
 
 def _arity(params: Node) -> Arity:
