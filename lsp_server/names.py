@@ -13,6 +13,7 @@ knows every name. Only Python's tokens are read (``tokenize``); nothing is run.
 from __future__ import annotations
 
 import builtins
+import functools
 import io
 import keyword
 import re
@@ -35,19 +36,20 @@ IMPORTS = ("import_statement", "import_from_statement", "future_import_statement
 Position = tuple[int, int]  # (row, column)
 
 
-def known_in(text: str) -> Callable[[str], bool]:
-    """Whether a name is known in a file whose text (with any cells around it) is ``text``."""
-    if _STAR_IMPORT.search(text):
-        return lambda name: True
-    words: set[str] | None = None
+def known_in(*texts: str) -> Callable[[str], bool]:
+    """Whether a name is known in a file whose text is ``texts`` (with any cells around it)."""
+
+    @functools.cache
+    def words() -> set[str] | None:  # read on the worker thread, once, when a name needs it
+        if any(_STAR_IMPORT.search(text) for text in texts):
+            return None  # a ``*`` import: any name may be known
+        return set().union(*(WORD.findall(text) for text in texts))
 
     def known(name: str) -> bool:
-        nonlocal words
         if name in _KNOWN:
             return True
-        if words is None:  # read once, on the worker thread, only when a name needs it
-            words = set(WORD.findall(text))
-        return name in words
+        found = words()
+        return found is None or name in found
 
     return known
 
