@@ -332,9 +332,8 @@ def _statement_span(doc: Document, first: int, last: int) -> tuple[int, int, boo
 
 def clean_inline(req: InlineRequest, raw: str) -> str | None:
     """Trim the model's text so nothing already after the cursor is inserted twice; None when
-    nothing new is left, when it would copy the line just above or below, when it assigns a
-    Python name to itself in a function, or when it holds a U+FFFD the file has none of (bytes
-    of a character the model did not finish)."""
+    nothing new is left, when it would copy the line just above or below, or when it holds a
+    U+FFFD the file has none of (bytes of a character the model did not finish)."""
     following = req.doc.text[req.offset :]
     rest_of_line, _, after = following.partition("\n")
     if req.plan.single_line:
@@ -346,20 +345,7 @@ def clean_inline(req: InlineRequest, raw: str) -> str | None:
             text = text[: len(text) - _overlap(text, rest_of_line.rstrip())]
     if "\ufffd" in text and "\ufffd" not in req.prefix + req.suffix:
         return None  # half of a character: the model's bytes did not decode
-    if not text.strip() or _copies_a_neighbour(req, text) or _assigns_itself(req, text):
-        return None
-    return text
-
-
-def _assigns_itself(req: InlineRequest, text: str) -> bool:
-    """Whether ``text`` makes a Python line in a function that assigns a name to itself
-    (``n = n``, ``names.assigns_itself``): 8 of the 1,033 single-line suggestions did, all
-    wrong; none of the 6,848 HumanEval truths does."""
-    if req.doc.language != "python":
-        return False
-    row = req.doc.position_at(req.offset)[0]
-    above = (req.doc.line_text(r) for r in range(row - 1, -1, -1))
-    return names.assigns_itself(_completed_lines(req, text), above)
+    return text if text.strip() and not _copies_a_neighbour(req, text) else None
 
 
 def _copies_a_neighbour(req: InlineRequest, text: str) -> bool:

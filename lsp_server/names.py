@@ -7,8 +7,7 @@ global, a standard-library module) or when it is a word anywhere in the file (or
 notebook's other cells), and the suggestion may bind new names itself (an assignment, a
 ``for`` or ``as`` target, a parameter, an import). Attributes and keyword arguments are not
 checked: the file cannot tell what an object or a callee has. A file with a ``*`` import
-knows every name. Only Python's tokens are read (``tokenize``); nothing is run. A name assigned
-to itself in a function (``n = n``) does nothing, and is not offered either.
+knows every name. Only Python's tokens are read (``tokenize``); nothing is run.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ import keyword
 import re
 import sys
 import tokenize
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 
 WORD = re.compile(r"[^\W\d]\w*")
 PYTHON_NAMES = frozenset(dir(builtins)) | frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
@@ -35,8 +34,6 @@ _TARGETS = (("for", "in"), ("lambda", ":"))  # every name between each pair is b
 _GLUED = ("return", "assert", "elif", "while", "yield", "raise", "await", "not", "del", "if")
 IMPORTS = ("import_statement", "import_from_statement", "future_import_statement")  # tree-sitter
 Position = tuple[int, int]  # (row, column)
-# ``n = n`` (not ``self.n = self.n``: an attribute may have a setter)
-_SELF_ASSIGNED = re.compile(r"^\s*([^\W\d]\w*)\s*=\s*\1\s*(?:#.*)?$")
 
 
 def known_in(*texts: str) -> Callable[[str], bool]:
@@ -68,25 +65,6 @@ def unknown_names(lines: list[str], start: Position, end: Position,
     return sorted({tok.string for tok, used in names
                    if used and start < tok.end and tok.start < end
                    and tok.string not in bound and not known(tok.string)})
-
-
-def assigns_itself(lines: list[str], above: Iterable[str]) -> bool:
-    """Whether one of ``lines`` (completed at the cursor) assigns a name to itself (``n = n``)
-    inside a function, the lines before them being ``above`` (nearest first): a statement
-    with no effect there.
-    In a class body or at module level it can copy an outer name in (``tearDown = tearDown``)."""
-    line = next((line for line in lines if _SELF_ASSIGNED.match(line)), None)
-    if line is None:
-        return False
-    indent = len(line) - len(line.lstrip())
-    for header in above:  # up the chain of less indented lines to a def or class
-        stripped = header.lstrip()
-        if not stripped or stripped.startswith("#") or len(header) - len(stripped) >= indent:
-            continue
-        if stripped.startswith(("def ", "async def ", "class ")):
-            return not stripped.startswith("class ")
-        indent = len(header) - len(stripped)
-    return False
 
 
 def unglued(text: str, unknown: list[str]) -> str:
