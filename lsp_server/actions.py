@@ -273,10 +273,10 @@ def unresolved(req: InlineRequest) -> Callable[[str], list[str]] | None:
     has)."""
     if req.doc.language != "python" or _inside(req, ("string", "comment", *names.IMPORTS)):
         return None
-    text = req.doc.text
-    if text.count('"""', 0, req.offset) % 2 or text.count("'''", 0, req.offset) % 2:
+    source = req.doc.text
+    if source.count('"""', 0, req.offset) % 2 or source.count("'''", 0, req.offset) % 2:
         return None  # a docstring whose closing quotes are not written yet
-    known = names.known_in(req.around[0], text, req.around[1])
+    known = names.known_in(req.around[0], source, req.around[1])
     tree = req.doc.tree
     defined = functools.cache(lambda: calls.arities(tree) if tree is not None else {})
     row = req.doc.position_at(req.offset)[0]
