@@ -159,10 +159,10 @@ def _bound(names: list[tuple[tokenize.TokenInfo, bool]]) -> set[str]:
     return bound
 
 
-def _statements(tokens: list[tokenize.TokenInfo]) -> Iterator[list[tokenize.TokenInfo]]:
-    """``tokens`` split at NEWLINE tokens (logical lines), none empty."""
+def _statements(toks: list[tokenize.TokenInfo]) -> Iterator[list[tokenize.TokenInfo]]:
+    """``toks`` split at NEWLINE tokens (logical lines), none empty."""
     statement: list[tokenize.TokenInfo] = []
-    for tok in tokens:
+    for tok in toks:
         if tok.type == tokenize.NEWLINE:
             if statement:
                 yield statement
