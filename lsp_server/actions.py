@@ -22,6 +22,7 @@ from lsp_server.attempts import Attempted, best_of, merged, schedule
 from lsp_server.config import ServerConfig
 from lsp_server.documents import Document
 from lsp_server.edits import char_range, replace_span
+from lsp_server.file_check import FileCheck
 from lsp_server.inline_plan import InlinePlan, plan
 from lsp_server.prose import garbled, prose
 from lsp_server.syntax_check import (
@@ -178,7 +179,7 @@ def attempt_inline(engine, req: InlineRequest, cfg: ServerConfig, cancel: Cancel
             candidates,
             generate,
             finish,
-            inline_errors(req) if cfg.syntax_attempts else None,
+            inline_errors(req, cfg.whole_file_check) if cfg.syntax_attempts else None,
             keep,
         )
 
@@ -221,7 +222,7 @@ def syntax_check(req: InlineRequest) -> SyntaxCheck:
     return _check(req.doc, req.offset, req.offset)[0]
 
 
-def inline_errors(req: InlineRequest) -> Callable[[str], int]:
+def inline_errors(req: InlineRequest, whole_file: bool = True) -> Callable[[str], int]:
     """How many syntax errors a candidate adds at the cursor (0: it may be offered).
 
     For the rest of a Python line whose surroundings are already broken (the user is typing
@@ -231,7 +232,10 @@ def inline_errors(req: InlineRequest) -> Callable[[str], int]:
     the program unparseable, and nothing else; the truth's rest of 2,520 partly typed lines
     (a third, a half, two thirds), with the rest of the function below or not yet written, was
     accepted wherever it was before. A Python block header whose body is not written yet is
-    unfinished, not broken (``_with_body``). Neither rule applies inside a string or comment;
+    unfinished, not broken (``_with_body``). With ``whole_file``, a Python candidate must also
+    not make the whole file compile worse (``lsp_server.file_check``): a line whose indentation
+    leaves its block, a ``return`` outside any function, an empty line's own error left
+    unfilled. Neither rule applies inside a string or comment;
     there a ``garbled`` text counts as an error: typing three words of each HumanEval summary
     into a new docstring, 152 of the 160 suggestions were garbled (``product product ...``).
     """
@@ -240,9 +244,13 @@ def inline_errors(req: InlineRequest) -> Callable[[str], int]:
         return lambda text: check.added_errors(text) + garbled(text)
     if req.doc.language != "python":
         return check.added_errors
+    whole = _file_check(req) if whole_file else None
 
     def errors(text: str) -> int:
-        added = check.added_errors_in(_with_body(check, req, text))
+        added = check.added_errors_in(_with_body(check.before, check.after, req, text))
+        if not added and whole is not None:
+            before, after = whole.text[: whole.offset], whole.text[whole.offset :]
+            added = int(whole.worse(_with_body(before, after, req, text)))
         if added or not check.base_errors or not req.plan.single_line:
             return added
         return 0 if python_line_parses(_completed_lines(req, text)[0]) else 1
@@ -250,18 +258,31 @@ def inline_errors(req: InlineRequest) -> Callable[[str], int]:
     return errors
 
 
-def _with_body(check: SyntaxCheck, req: InlineRequest, text: str) -> str:
-    """The checked source with ``text`` at the cursor, and a ``pass`` body under its last line
-    when that line opens a block whose body is not written yet (nothing below it is indented
-    deeper): a header the user will write the body of is unfinished, not broken."""
-    rest, newline, below = check.after.partition("\n")
+def _file_check(req: InlineRequest) -> FileCheck:
+    """The whole-file check of an insertion at the cursor, over the top-level statements around
+    it (the statement before through the one after: what an insertion can change the meaning
+    of), never narrowed to a block as the syntax check may be; from the file's start when the
+    first of them is indented (tree-sitter's recovery from broken code ends statements early)."""
+    start, end, _ = _statement_span(req.doc, req.offset, req.offset, max_bytes=None)
+    start = _line_start(req.doc, req.doc.position_at(start)[0])
+    if req.doc.text[start : start + 1].isspace():
+        start = 0
+    return FileCheck(req.doc.text[start:end], req.offset - start)
+
+
+def _with_body(before: str, after: str, req: InlineRequest, text: str) -> str:
+    """``before + text + after`` (the code around the cursor), and a ``pass`` body under the
+    last line ``text`` completes when that line opens a block whose body is not written yet
+    (nothing below it is indented deeper): a header the user will write the body of is
+    unfinished, not broken."""
+    rest, newline, below = after.partition("\n")
     last = _completed_lines(req, text)[-1]
     indent = last[: len(last) - len(last.lstrip())]
     following = next((line for line in below.split("\n") if line.strip()), "")
     if not opens_python_block(last) or len(following) - len(following.lstrip()) > len(indent):
-        return check.before + text + check.after
+        return before + text + after
     body = "\n" + indent + ("\t" if indent.startswith("\t") else "    ") + "pass"
-    return check.before + text + rest + body + newline + below
+    return before + text + rest + body + newline + below
 
 
 def unresolved(req: InlineRequest) -> Callable[[str], list[str]] | None:
@@ -321,12 +342,14 @@ def _check(doc: Document, first: int, last: int) -> tuple[SyntaxCheck, int, int]
     return SyntaxCheck(doc.language, doc.text[start:first], doc.text[first:end], nested), start, end
 
 
-def _statement_span(doc: Document, first: int, last: int) -> tuple[int, int, bool]:
-    """Char span of the statements around ``first``..``last`` (regions.statement_span)."""
+def _statement_span(doc: Document, first: int, last: int,
+                    max_bytes: int | None = regions.CHECK_SPAN_BYTES) -> tuple[int, int, bool]:
+    """Char span of the statements around ``first``..``last`` (regions.statement_span; None:
+    top-level statements however long)."""
     if doc.tree is None:
         return 0, len(doc.text), False
     start, end, nested = regions.statement_span(doc.language, doc.tree, doc.byte_at(first),
-                                                doc.byte_at(last))
+                                                doc.byte_at(last), max_bytes or len(doc.source))
     return doc.char_at_byte(start), doc.char_at_byte(end), nested
 
 

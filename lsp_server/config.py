@@ -68,6 +68,9 @@ class ServerConfig(msgspec.Struct, rename="camel", forbid_unknown_fields=False):
     # No Python suggestion that uses a name neither the file nor Python has (``lsp_server.names``)
     # or calls a function of the file with arguments it cannot take (``lsp_server.calls``).
     known_names: bool = True
+    # No Python suggestion that makes the whole file compile worse than it does (CPython's parser
+    # and where return/break may stand, over the statements around the cursor; ``file_check``).
+    whole_file_check: bool = True
     debounce_ms: Annotated[int, msgspec.Meta(ge=0, le=5000)] = 75
     log_level: Literal["debug", "info", "warning", "error"] | None = None  # None: --log-level
     features: Features = msgspec.field(default_factory=Features)

@@ -74,13 +74,19 @@ class DocumentCheck(SyntaxCheck):
         return sum(1 for _ in regions.error_nodes(regions.parse(self.lang, new, tree)))
 
 
+def python_tree(source: str) -> ast.Module:
+    """CPython's AST of ``source`` (parsing only, nothing is executed); raises SyntaxError, or
+    ValueError (null bytes), MemoryError or RecursionError where CPython does."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # e.g. invalid escape sequences
+        return ast.parse(source if source.isascii() else  # lone surrogates: "?", one for one
+                         source.encode("utf-8", "replace").decode())
+
+
 def _python_parses(source: str) -> bool:
-    """Whether CPython's parser accepts ``source`` (parsing only, nothing is executed)."""
+    """Whether CPython's parser accepts ``source``."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # e.g. invalid escape sequences
-            ast.parse(source if source.isascii() else  # lone surrogates: "?", one for one
-                      source.encode("utf-8", "replace").decode())
+        python_tree(source)
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return False
     return True

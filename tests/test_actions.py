@@ -192,6 +192,33 @@ def test_a_block_header_whose_body_is_not_written_yet_may_be_offered(below):
     assert actions.inline_errors(typed)("in xs:") == 0  # the rest of a typed header too
 
 
+def test_a_python_candidate_must_leave_the_whole_file_compiling():
+    """The statement-scoped check reads the lines around the cursor alone; the whole file shows
+    that ``return`` at column 0 stands outside the function, and that a line indented under a
+    missing header needs one (``lsp_server.file_check``)."""
+    text = "def f(xs):\n    total = 0\n    \"\"\"A note.\"\"\"\n\n"
+    req = actions.inline_request(open_doc(text), 3, 0, CFG)
+    assert actions.inline_errors(req, whole_file=False)("return total") == 0
+    assert actions.inline_errors(req)("return total") > 0
+    assert actions.inline_errors(req)("    return total") == 0
+    hole = "def f(xs):\n    total = 0\n\n        total += 1\n    return total\n"
+    req = actions.inline_request(open_doc(hole), 2, 0, CFG)
+    assert actions.inline_errors(req, whole_file=False)("    total = 1") == 0
+    assert actions.inline_errors(req)("    total = 1") > 0
+    assert actions.inline_errors(req)("    for x in xs:") == 0
+
+
+def test_the_whole_file_check_reads_the_top_level_statements_around_the_cursor():
+    text = "import os\n\n\ndef f(xs):\n    total = 0\n\n\ndef g():\n    pass\n\n\nx = (\n"
+    req = actions.inline_request(open_doc(text), 5, 0, CFG)
+    check = actions._file_check(req)
+    assert check.text == "def f(xs):\n    total = 0\n\n\ndef g():\n    pass"
+    assert actions.inline_errors(req)("return total") > 0  # x = ( below is not read
+    assert actions.inline_errors(req)("    return total") == 0
+    typed = actions.inline_request(open_doc("def f(xs):\n    return (\n"), 1, 12, CFG)
+    assert actions._file_check(typed).text.startswith("def f")  # not from the broken line
+
+
 def test_the_line_rule_spares_prose_and_other_languages():
     text = 'def f(:\n    """Return the\n    """\n'
     req = actions.inline_request(open_doc(text), 1, len('    """Return the'), CFG)
@@ -362,7 +389,7 @@ def test_an_empty_line_with_nothing_usable_tries_the_other_lengths(engine, monke
     # say every text of the plan's own tries adds a syntax error, and nothing else does
     plan_texts = []
 
-    def check(req):
+    def check(req, whole_file):
         return lambda text: plan_texts.append(text) or 1 if recording else int(text in plan_texts)
 
     monkeypatch.setattr(actions, "inline_errors", check)

@@ -1,0 +1,112 @@
+"""The whole-file check: CPython's parser and where return/yield/break/continue may stand."""
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from lsp_server.file_check import MAX_CHARS, FileCheck, first_error
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "humaneval-infilling"
+
+
+def worse(text: str, candidate: str) -> bool:
+    """Whether ``candidate`` at the first ``|`` of ``text`` makes the file compile worse."""
+    offset = text.index("|")
+    text = text.replace("|", "", 1)
+    return FileCheck(text, offset).worse(text[:offset] + candidate + text[offset:])
+
+
+@pytest.mark.parametrize("source, row, message", [
+    ("return 1\n", 0, "'return' outside function"),
+    ("x = 1\nyield x\n", 1, "'yield' outside function"),
+    ("if x:\n    break\n", 1, "'break' outside loop"),
+    ("for x in y:\n    pass\nelse:\n    continue\n", 3, "'continue' outside loop"),
+    ("while x:\n    def f():\n        break\n", 2, "'break' outside loop"),
+    ("def f():\n    class C:\n        return 1\n", 2, "'return' outside function"),
+    ("try:\n    pass\nexcept E:\n    return 2\n", 3, "'return' outside function"),
+    ("match x:\n    case 1:\n        return 3\n", 2, "'return' outside function"),
+    ("def f(:\n", 0, None),
+])
+def test_first_error(source, row, message):
+    error = first_error(source, range(0, source.count("\n")))
+    assert error is not None and error.row == row
+    assert message is None or error.message == message
+
+
+@pytest.mark.parametrize("source", [
+    "def f():\n    return 1\n",
+    "def f():\n    yield 1\n",
+    "for x in y:\n    if x:\n        break\nelse:\n    pass\n",
+    "while x:\n    try:\n        continue\n    finally:\n        pass\n",
+    "f = lambda: (yield)\n",
+    "async def f():\n    async for x in y:\n        break\n",
+])
+def test_code_that_compiles_has_no_error(source):
+    assert first_error(source, range(0, source.count("\n"))) is None
+
+
+def test_only_the_given_rows_are_walked():
+    source = "return 1\nx = 2\nreturn 3\n"
+    assert first_error(source, range(1, 2)) is None
+    assert first_error(source, range(2, 3)).row == 2
+
+
+FUNCTION = "def f(xs):\n    total = 0\n|\n    return total\n"
+
+
+@pytest.mark.parametrize("candidate, bad", [
+    ("    total += 1", False),
+    ("return total", True),  # at column 0: outside the function
+    ("    break", True),  # not in a loop
+    ("        total += 1", True),  # indented deeper than its block: unexpected indent
+    ("  total += 1", True),  # matches no outer indentation
+    ("    for x in xs:\n        total += x", False),
+    ("    for x in xs:\n        break", False),
+])
+def test_a_candidate_may_not_break_a_file_that_compiles(candidate, bad):
+    assert worse(FUNCTION, candidate) is bad
+
+
+def test_the_empty_lines_own_error_must_be_filled():
+    """The line below is indented for a header the hole lacks: only a header fills it."""
+    text = "def f(xs):\n    total = 0\n|\n        total += 1\n    return total\n"
+    assert worse(text, "    total = 1")
+    assert not worse(text, "    for x in xs:")
+    body = "def f(xs):\n    if xs:\n|\n    return 0\n"  # the header above lacks its body
+    assert worse(body, "    return 1") and not worse(body, "        return 1")
+
+
+def test_errors_the_file_has_anyway_do_not_count():
+    broken_below = "def f(xs):\n    total = 0\n|\n    return (total\n"
+    assert not worse(broken_below, "    total += 1")
+    assert worse(broken_below, "    total +=")  # an error before the file's own
+    broken_above = "def f(xs:\n    total = 0\n|\n    return total\n"
+    assert not worse(broken_above, "return total")  # CPython stops above: nothing to compare
+    top_down = "def f(values):\n    table = {\n        'zero|\n"
+    assert not worse(top_down, "': 0,")  # the dict opened above is not closed yet
+
+
+def test_a_large_file_is_not_checked():
+    text = "x = 1\n" * (MAX_CHARS // 6 + 1) + "|\n"
+    assert not worse(text, "return 1")
+    assert worse(text[-2000:], "return 1")
+
+
+def _tasks(name: str):
+    with gzip.open(DATA / f"HumanEval-{name}Infilling.jsonl.gz", "rt") as f:
+        yield from (json.loads(line) for line in f)
+
+
+@pytest.mark.skipif(not DATA.exists(), reason="the benchmark data is not here")
+def test_no_humaneval_truth_makes_its_file_compile_worse():
+    """Every truth of both splits, at the empty line the server sees, passes the check."""
+    refused = []
+    for task in [*_tasks("SingleLine"), *_tasks("MultiLine")]:
+        text = task["prompt"] + "\n" + task["suffix"]
+        check = FileCheck(text, len(task["prompt"]))
+        truth = task["canonical_solution"].removesuffix("\n")
+        if check.worse(task["prompt"] + truth + "\n" + task["suffix"]):
+            refused.append(task["task_id"])
+    assert refused == []
