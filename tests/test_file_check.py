@@ -1,14 +1,9 @@
 """The whole-file check: CPython's parser and where return/yield/break/continue may stand."""
 
-import gzip
-import json
-from pathlib import Path
-
 import pytest
 
 from lsp_server.file_check import MAX_CHARS, FileCheck, first_error
-
-DATA = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "humaneval-infilling"
+from model.bench_humaneval import DATA_DIR, SPLIT_FILES, load_tasks
 
 
 def worse(text: str, candidate: str) -> bool:
@@ -94,16 +89,11 @@ def test_a_large_file_is_not_checked():
     assert worse(text[-2000:], "return 1")
 
 
-def _tasks(name: str):
-    with gzip.open(DATA / f"HumanEval-{name}Infilling.jsonl.gz", "rt") as f:
-        yield from (json.loads(line) for line in f)
-
-
-@pytest.mark.skipif(not DATA.exists(), reason="the benchmark data is not here")
-def test_no_humaneval_truth_makes_its_file_compile_worse():
-    """Every truth of both splits, at the empty line the server sees, passes the check."""
+@pytest.mark.parametrize("split", sorted(SPLIT_FILES))
+def test_no_humaneval_truth_makes_its_file_compile_worse(split):
+    """Every truth, at the empty line the server sees, passes the check."""
     refused = []
-    for task in [*_tasks("SingleLine"), *_tasks("MultiLine")]:
+    for task in load_tasks(DATA_DIR / SPLIT_FILES[split]):
         text = task["prompt"] + "\n" + task["suffix"]
         check = FileCheck(text, len(task["prompt"]))
         truth = task["canonical_solution"].removesuffix("\n")
