@@ -100,3 +100,16 @@ def test_no_humaneval_truth_makes_its_file_compile_worse(split):
         if check.worse(task["prompt"] + truth + "\n" + task["suffix"]):
             refused.append(task["task_id"])
     assert refused == []
+
+
+@pytest.mark.parametrize("text, good, bad", [
+    ("def f(xs):\r\n    total = 0\r\n|\r\n    return total\r\n", "    total += 1", "return total"),
+    ("def f(xs):\n\ttotal = 0\n|\n\treturn total\n", "\ttotal += 1", "\tbreak"),
+])
+def test_line_breaks_and_tabs_are_read_as_cpython_reads_them(text, good, bad):
+    assert not worse(text, good) and worse(text, bad)
+
+
+def test_null_bytes_leave_the_code_unjudged():
+    text = "def f(xs):\n    total = 0\x00\n|\n    return total\n"
+    assert not worse(text, "return total")
