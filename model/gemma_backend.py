@@ -15,6 +15,7 @@ holes < i already filled and later holes as ``<HOLE>``.
 
 from __future__ import annotations
 
+import inspect
 import math
 import time
 from collections.abc import Callable
@@ -195,6 +196,13 @@ def _steps(settings, length: int) -> int:
     return max(1, math.ceil(length * settings.steps_per_token))
 
 
+def _cache_keyword(net) -> str:
+    """The forward's name for the KV cache: ``cache`` since transformers 5.24, which warns that
+    the earlier ``past_key_values`` goes away in 5.40."""
+    forward = inspect.signature(net.model.encoder.forward).parameters
+    return "cache" if "cache" in forward else "past_key_values"
+
+
 @torch.inference_mode()
 def _denoise(engine, prompt, budget, settings, cancel, gen) -> tuple[list[int] | None, int]:
     """Run the encoder once, then the model's denoising loop on one canvas; None ids = cancelled."""
@@ -207,7 +215,8 @@ def _denoise(engine, prompt, budget, settings, cancel, gen) -> tuple[list[int] |
     cache = DynamicCache(config=net.config.get_text_config(decoder=True))
     n = prompt.shape[1]
     encoder_positions = torch.arange(n, device=prompt.device)[None]  # (1, T)
-    net.model.encoder(input_ids=prompt, past_key_values=cache, position_ids=encoder_positions)
+    cached = {_cache_keyword(net): cache}
+    net.model.encoder(input_ids=prompt, position_ids=encoder_positions, **cached)
     passes = 1
     positions = torch.arange(n, n + length, device=prompt.device)[None]  # (1, L)
     sampler_cfg = gp["sampler_config"]
@@ -226,8 +235,8 @@ def _denoise(engine, prompt, budget, settings, cancel, gen) -> tuple[list[int] |
         out = net(
             decoder_input_ids=canvas,
             self_conditioning_logits=self_cond,
-            past_key_values=cache,
             decoder_position_ids=positions,
+            **cached,
         )
         passes += 1
         logits = temperature(None, out.logits, cur_step)  # (1, L, V) fp32
