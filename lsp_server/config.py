@@ -71,6 +71,10 @@ class ServerConfig(msgspec.Struct, rename="camel", forbid_unknown_fields=False):
     # No Python suggestion that makes the whole file compile worse than it does (CPython's parser
     # and where return/break may stand, over the statements around the cursor; ``file_check``).
     whole_file_check: bool = True
+    # "Fix this function" without a diagnostic: how much more likely (log-probability) the model
+    # must find its token than the one there, beyond half its preference at the function's least
+    # likely other token (``token_repair``). Lower: more repairs, and more right code changed.
+    fix_margin: Annotated[float, msgspec.Meta(ge=0, le=30)] = 5.0
     debounce_ms: Annotated[int, msgspec.Meta(ge=0, le=5000)] = 75
     log_level: Literal["debug", "info", "warning", "error"] | None = None  # None: --log-level
     features: Features = msgspec.field(default_factory=Features)

@@ -496,14 +496,26 @@ def test_a_fix_without_diagnostic_needs_the_model_to_prefer_its_token_clearly(to
                            NEVER) is None
 
 
+def test_a_fix_without_diagnostic_must_stand_out_from_the_other_tokens(token_scores, engine):
+    wanted, _ = token_scores
+    wanted += [(" values for", " factor for", -7.0), ("total", "scale", -6.0)]
+    req = actions.fix_request(open_doc(FIX_TEXT), 2, 4)
+    assert actions.run_fix(engine, req, CFG, NEVER) is None  # 7 < 5 + 6 / 2
+    eager = msgspec.structs.replace(CFG, fix_margin=3.0)  # 7 > 3 + 6 / 2
+    assert apply(req.doc, actions.run_fix(engine, req, eager, NEVER)) == FIX_TEXT.replace(
+        "v * values", "v * factor")
+
+
 def test_a_token_fix_that_breaks_the_syntax_is_passed_over(token_scores, engine):
     wanted, _ = token_scores
-    wanted += [(" values for", " (", -9.0), ("total", "values", -6.0)]
+    wanted += [(" values for", " (", -9.0), ("total", "values", -8.0)]
     doc = open_doc(FIX_TEXT)
-    edits = actions.run_fix(engine, actions.fix_request(doc, 2, 4), CFG, NEVER)
+    eager = msgspec.structs.replace(CFG, fix_margin=3.0)  # 8 > 3 + 9 / 2
+    edits = actions.run_fix(engine, actions.fix_request(doc, 2, 4), eager, NEVER)
     assert apply(doc, edits) == FIX_TEXT.replace("total =", "values =")
-    unchecked = actions.run_fix(engine, actions.fix_request(doc, 2, 4), UNCHECKED, NEVER)
-    assert apply(doc, unchecked) == FIX_TEXT.replace("v * values for", "v * (")
+    unchecked = msgspec.structs.replace(UNCHECKED, fix_margin=3.0)
+    assert apply(doc, actions.run_fix(engine, actions.fix_request(doc, 2, 4), unchecked,
+                                      NEVER)) == FIX_TEXT.replace("v * values for", "v * (")
 
 
 def test_a_diagnosed_row_gets_a_token_fix_else_its_line_rewritten(token_scores, monkeypatch,

@@ -62,6 +62,7 @@ def test_model_key_changes_only_with_path_device_or_precision():
         ({"debounceMs": -1}, "$.debounceMs"),
         ({"logLevel": "loud"}, "$.logLevel"),
         ({"lengthSearch": "sometimes"}, "$.lengthSearch"),
+        ({"fixMargin": -1}, "$.fixMargin"),
     ],
 )
 def test_invalid_values_name_the_field(settings, field):

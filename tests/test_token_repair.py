@@ -19,7 +19,7 @@ def score(token: str, best: str, margin: float, text: str = TEXT) -> TokenScore:
 def test_least_likely_first_while_the_model_prefers_its_token_by_the_margin():
     scores = [score(" factr", " factor", -9.0), score(" v", " values", -5.0),
               score(" *", " +", -2.0)]
-    got = list(token_repair.repairs(doc(), scores, -3.0))
+    got = list(token_repair.repairs(doc(), scores, 3.0))
     assert [(TEXT[r.start:r.end], r.text) for r in got] == [(" factr", " factor"),
                                                            (" v", " values")]
     assert [r.text for r in token_repair.repairs(doc(), scores, 0.0)] == [
@@ -30,19 +30,33 @@ def test_no_blank_no_newline_and_no_name_the_file_does_not_have():
     scores = [score(" factr", " ", -9.0), score(" factr", "\n", -9.0),
               score(" factr", " scale_factor", -9.0),  # not in the file
               score(" factr", " len", -8.0)]  # a builtin
-    assert [r.text for r in token_repair.repairs(doc(), scores, -3.0)] == [" len"]
-    assert not list(token_repair.repairs(doc(language="javascript"), scores, -3.0))
+    assert [r.text for r in token_repair.repairs(doc(), scores, 3.0)] == [" len"]
+    assert not list(token_repair.repairs(doc(language="javascript"), scores, 3.0))
 
 
 def test_a_token_inside_a_name_makes_a_new_name_with_its_neighbours():
     text = "def f(rate):\n    return ratex\n"
     start = text.index("x\n")
     piece = TokenScore(start, start + 1, -9.0, "e", -1.0)  # ratex -> ratee: not in the file
-    assert not list(token_repair.repairs(doc(text), [piece], -3.0))
+    assert not list(token_repair.repairs(doc(text), [piece], 3.0))
     whole = TokenScore(text.index("ratex"), start + 1, -9.0, "rate", -1.0)
-    assert [r.text for r in token_repair.repairs(doc(text), [whole], -3.0)] == ["rate"]
+    assert [r.text for r in token_repair.repairs(doc(text), [whole], 3.0)] == ["rate"]
 
 
 def test_at_most_tries_tokens():
     scores = [score(" factr", " +", -9.0 - i) for i in range(token_repair.TRIES + 3)]
-    assert len(list(token_repair.repairs(doc(), scores, -3.0))) == token_repair.TRIES
+    assert len(list(token_repair.repairs(doc(), scores, 3.0))) == token_repair.TRIES
+
+
+def test_relative_a_repair_must_stand_out_from_the_other_tokens():
+    scores = [score(" factr", " factor", -9.0), score(" v", " values", -5.0),
+              score(" *", " +", -2.0)]
+    # 9 > 3 + 5 / 2 for the first; 5 < 3 + 9 / 2 for the second.
+    assert [r.text for r in token_repair.repairs(doc(), scores, 3.0, relative=True)] == [
+        " factor"]
+    alike = [score(" factr", " factor", -6.0), score(" v", " values", -6.0)]
+    assert list(token_repair.repairs(doc(), alike, 3.0)) != []
+    assert list(token_repair.repairs(doc(), alike, 3.0, relative=True)) == []
+    alone = [score(" factr", " factor", -3.5)]
+    assert [r.text for r in token_repair.repairs(doc(), alone, 3.0, relative=True)] == [
+        " factor"]
