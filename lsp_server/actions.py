@@ -527,8 +527,8 @@ def repair_token(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel,
     """The whole-line edit of the first ``token_repair.repairs`` of the flagged rows (else the
     candidate rows) that adds no syntax error (unchecked with ``cfg.syntax_attempts`` 0);
     ``checked`` is ``_check`` of the function. Without a diagnostic the model's token must
-    beat the one there by ``cfg.fix_margin`` and stand out from the function's other tokens
-    (``token_repair.repairs``, relative)."""
+    beat the one there by ``cfg.fix_margin``, stand out from the function's other tokens, and
+    be a word for a word (``token_repair.repairs``, unprompted)."""
     doc = req.doc
     rows = req.flagged or req.candidates
     scores = token_repair.suspects(engine, doc, rows, _line_start(doc, req.first_row),
@@ -537,7 +537,7 @@ def repair_token(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel,
         return None
     check, start, end = checked
     margin = 0.0 if req.flagged else cfg.fix_margin
-    for fix in token_repair.repairs(doc, scores, margin, relative=not req.flagged):
+    for fix in token_repair.repairs(doc, scores, margin, unprompted=not req.flagged):
         if cfg.syntax_attempts and check.errors(
                 doc.text[start : fix.start] + fix.text + doc.text[fix.end : end]):
             continue

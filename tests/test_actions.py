@@ -508,14 +508,14 @@ def test_a_fix_without_diagnostic_must_stand_out_from_the_other_tokens(token_sco
 
 def test_a_token_fix_that_breaks_the_syntax_is_passed_over(token_scores, engine):
     wanted, _ = token_scores
-    wanted += [(" values for", " (", -9.0), ("total", "values", -8.0)]
+    wanted += [(" values for", " for for", -9.0), ("total", "values", -8.0)]
     doc = open_doc(FIX_TEXT)
     eager = msgspec.structs.replace(CFG, fix_margin=3.0)  # 8 > 3 + 9 / 2
     edits = actions.run_fix(engine, actions.fix_request(doc, 2, 4), eager, NEVER)
     assert apply(doc, edits) == FIX_TEXT.replace("total =", "values =")
     unchecked = msgspec.structs.replace(UNCHECKED, fix_margin=3.0)
     assert apply(doc, actions.run_fix(engine, actions.fix_request(doc, 2, 4), unchecked,
-                                      NEVER)) == FIX_TEXT.replace("v * values for", "v * (")
+                                      NEVER)) == FIX_TEXT.replace("v * values for", "v * for for")
 
 
 def test_a_diagnosed_row_gets_a_token_fix_else_its_line_rewritten(token_scores, monkeypatch,

@@ -48,15 +48,23 @@ def test_at_most_tries_tokens():
     assert len(list(token_repair.repairs(doc(), scores, 3.0))) == token_repair.TRIES
 
 
-def test_relative_a_repair_must_stand_out_from_the_other_tokens():
+def test_unprompted_a_repair_must_stand_out_from_the_other_tokens():
     scores = [score(" factr", " factor", -9.0), score(" v", " values", -5.0),
               score(" *", " +", -2.0)]
     # 9 > 3 + 5 / 2 for the first; 5 < 3 + 9 / 2 for the second.
-    assert [r.text for r in token_repair.repairs(doc(), scores, 3.0, relative=True)] == [
+    assert [r.text for r in token_repair.repairs(doc(), scores, 3.0, unprompted=True)] == [
         " factor"]
     alike = [score(" factr", " factor", -6.0), score(" v", " values", -6.0)]
     assert list(token_repair.repairs(doc(), alike, 3.0)) != []
-    assert list(token_repair.repairs(doc(), alike, 3.0, relative=True)) == []
+    assert list(token_repair.repairs(doc(), alike, 3.0, unprompted=True)) == []
     alone = [score(" factr", " factor", -3.5)]
-    assert [r.text for r in token_repair.repairs(doc(), alone, 3.0, relative=True)] == [
+    assert [r.text for r in token_repair.repairs(doc(), alone, 3.0, unprompted=True)] == [
+        " factor"]
+
+
+def test_unprompted_only_a_word_replaces_a_word():
+    scores = [score(" *", " +", -20.0), score(" factr", " (", -19.0),
+              score(" factr", " factor", -18.0)]
+    assert [r.text for r in token_repair.repairs(doc(), scores, 3.0)][:2] == [" +", " ("]
+    assert [r.text for r in token_repair.repairs(doc(), scores, 3.0, unprompted=True)] == [
         " factor"]
