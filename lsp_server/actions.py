@@ -510,12 +510,13 @@ def _hole(doc: Document, group: tuple[int, int]) -> tuple[int, int]:
 
 def run_fix(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel
             ) -> list[types.TextEdit] | None:
-    """The edits of a fix, or None. In a function that parses, first a one-token repair
-    (``repair_token``); without a diagnostic that is all there is. Else the flagged lines are
-    rewritten (``rewrite_rows``)."""
+    """The edits of a fix, or None. First a one-token repair (``repair_token``): in a function
+    that parses, or on its broken lines, where it must remove an error (so not with
+    ``cfg.syntax_attempts`` 0); in a function that parses without a diagnostic that is all
+    there is. Else the flagged lines are rewritten (``rewrite_rows``)."""
     doc = req.doc
     check, start, end = _check(doc, _line_start(doc, req.first_row), _line_end(doc, req.last_row))
-    if not check.base_errors:
+    if not check.base_errors or (req.flagged and cfg.syntax_attempts):
         edits = repair_token(engine, req, cfg, cancel, (check, start, end))
         if edits or not req.flagged:
             return edits
@@ -525,7 +526,8 @@ def run_fix(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel
 def repair_token(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel,
                  checked: tuple[SyntaxCheck, int, int]) -> list[types.TextEdit] | None:
     """The whole-line edit of the first ``token_repair.repairs`` of the flagged rows (else the
-    candidate rows) that adds no syntax error (unchecked with ``cfg.syntax_attempts`` 0);
+    candidate rows) that adds no syntax error, and removes one from a function that has some
+    (unchecked with ``cfg.syntax_attempts`` 0);
     ``checked`` is ``_check`` of the function. Without a diagnostic the model's token must
     beat the one there by ``cfg.fix_margin``, stand out from the function's other tokens, and
     be a word for a word (``token_repair.repairs``, unprompted)."""
@@ -537,9 +539,10 @@ def repair_token(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel,
         return None
     check, start, end = checked
     margin = 0.0 if req.flagged else cfg.fix_margin
+    allowed = max(0, check.base_errors - 1)
     for fix in token_repair.repairs(doc, scores, margin, unprompted=not req.flagged):
         if cfg.syntax_attempts and check.errors(
-                doc.text[start : fix.start] + fix.text + doc.text[fix.end : end]):
+                doc.text[start : fix.start] + fix.text + doc.text[fix.end : end]) > allowed:
             continue
         row = doc.position_at(fix.start)[0]
         first, last = _line_start(doc, row), _line_end(doc, row)

@@ -17,10 +17,16 @@ edits applied:
 ``repaired`` is how often the tests pass after the fix (before it, never); ``restored`` how
 often the original text comes back exactly; ``broke`` how often a fix was offered and the tests
 fail after it (on ``clean``: correct code broken).
+
+``--syntax`` plants slips that break the syntax instead (a header's colon or a closing bracket
+dropped, ``==`` written ``=``, a comma between items dropped, a keyword misspelt), kept only
+where the file then does not parse: ``located`` is the fix as the user gets it there (no
+diagnostic: the server finds the broken lines itself), ``flagged`` a diagnostic on the line.
 """
 
 from __future__ import annotations
 
+import ast
 import builtins
 import dataclasses
 import io
@@ -28,6 +34,7 @@ import keyword
 import random
 import time
 import tokenize
+import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -56,6 +63,9 @@ KINDS = {"<": "comparison", "<=": "comparison", ">": "comparison", ">=": "compar
          "==": "comparison", "!=": "comparison", "and": "boolean", "or": "boolean",
          "True": "boolean", "False": "boolean", "min": "builtin", "max": "builtin"}
 TRIES = 3  # mutants executed per task before giving it up
+TYPOS = {"return": "retrun", "for": "fro", "in": "ni", "if": "fi", "while": "whiel",
+         "else": "esle", "elif": "elfi", "not": "nto", "and": "adn", "lambda": "lamda"}
+CLOSING = (")", "]", "}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,15 +126,53 @@ def mutants(line: str, names: Sequence[str] = ()) -> list[tuple[str, str]]:
     return out
 
 
-def plant(tasks: Sequence[dict], pool: ThreadPoolExecutor) -> list[Bug]:
-    """A bug for each task that admits one the tests catch (seeded by the task id)."""
+def syntax_mutants(line: str, names: Sequence[str] = ()) -> list[tuple[str, str]]:
+    """(kind, broken line) for each one-token slip of the line that may break the syntax, in
+    line order (``names``: unused, as ``mutants`` takes them)."""
+    body = line.lstrip()
+    indent = len(line) - len(body)
+    out = []
+    for tok in _tokens(body):
+        if tok.start[0] != 1:
+            continue
+        at, end = indent + tok.start[1], indent + tok.end[1]
+        if tok.string == ":" and not line[end:].strip():
+            out.append(("colon", line[:at] + line[end:]))
+        elif tok.string == "==":
+            out.append(("assign", line[:at] + "=" + line[end:]))
+        elif tok.string in CLOSING:
+            out.append(("bracket", line[:at] + line[end:]))
+        elif tok.string == "," and line[end : end + 1] == " ":
+            out.append(("comma", line[:at] + line[end:]))
+        elif tok.type == tokenize.NAME and tok.string in TYPOS:
+            out.append(("keyword", line[:at] + TYPOS[tok.string] + line[end:]))
+    return out
+
+
+def parses(text: str) -> bool:
+    """Whether CPython parses ``text`` (nothing is run)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # `1if`, say: a SyntaxWarning, not an error
+            ast.parse(text)
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
+def plant(tasks: Sequence[dict], pool: ThreadPoolExecutor, syntax: bool = False) -> list[Bug]:
+    """A bug for each task that admits one the tests catch (seeded by the task id); ``syntax``:
+    one that leaves the file unparsed."""
     bugs = []
     for task in tasks:
         line = task["canonical_solution"].split("\n")[0]
         names = [n for n in variables(task["prompt"] + line + "\n" + task["suffix"])
                  if n != task["entry_point"]]
-        options = mutants(line, names)
+        options = (syntax_mutants if syntax else mutants)(line, names)
         random.Random(task["task_id"]).shuffle(options)
+        if syntax:
+            options = [(kind, buggy) for kind, buggy in options
+                       if not parses(task["prompt"] + buggy + "\n" + task["suffix"])]
         texts = [task["prompt"] + buggy + "\n" + task["suffix"] for _, buggy in options[:TRIES]]
         results = list(pool.map(run_program, [with_tests(task, t) for t in texts]))
         for (kind, buggy), text, result in zip(options, texts, results):
@@ -233,7 +281,8 @@ def rows(outcomes: Sequence[Outcome]) -> list[dict]:
 
 def format_table(metrics: dict) -> str:
     """One line per variant."""
-    head = (f"fix on planted bugs  n={metrics['n']} of {metrics['tasks']} tasks  "
+    kind = "syntax bugs" if metrics.get("syntax") else "bugs"
+    head = (f"fix on planted {kind}  n={metrics['n']} of {metrics['tasks']} tasks  "
             f"checkpoint={metrics['checkpoint']}  dtype={metrics['dtype']}")
     columns = [("repaired", "repaired", 9, 3), ("restored", "restored", 9, 3),
                ("located", "located", 9, 3), ("chance", "chance", 8, 3),
@@ -244,8 +293,9 @@ def format_table(metrics: dict) -> str:
 
 def main(checkpoint: str = "model/weights", data: Path | None = None, limit: int | None = None,
          device: str = "cpu", json_out: Path | None = None, samples: Path | None = None,
-         settings: dict | None = None, versus: dict | None = None) -> dict:
-    """Plant the bugs, run the fixes (``versus``: a second setting side by side), report."""
+         settings: dict | None = None, versus: dict | None = None, syntax: bool = False) -> dict:
+    """Plant the bugs (``syntax``: ones that break the syntax; no ``clean`` variant then), run
+    the fixes (``versus``: a second setting side by side), report."""
     from lsp_server.config import decode
 
     path = Path(data) if data else DATA_DIR / SPLIT_FILES["single"]
@@ -258,12 +308,15 @@ def main(checkpoint: str = "model/weights", data: Path | None = None, limit: int
         variants |= {"versus_located": server_fix(other, False),
                      "versus_flagged": server_fix(other, True),
                      "versus_clean": server_fix(other, False, clean=True)}
+    if syntax:  # without the bug the file is the plain benchmark's clean case
+        variants = {name: run for name, run in variants.items() if not name.endswith("clean")}
     with ThreadPoolExecutor(max_workers=EXEC_WORKERS) as pool:
-        bugs = plant(tasks, pool)
+        bugs = plant(tasks, pool, syntax)
         outcomes = score(engine, bugs, variants, pool)
     found = {name: summary(each) for name, each in outcomes.items()}
     metrics = {"repaired": found["located"]["repaired"], "n": len(bugs), "tasks": len(tasks),
-               "data": path.name, **run_facts(checkpoint, engine, settings, versus),
+               "data": path.name, "syntax": syntax,
+               **run_facts(checkpoint, engine, settings, versus),
                "variants": found}
     report(metrics, format_table(metrics), json_out, samples,
            {name: rows(each) for name, each in outcomes.items()})
@@ -272,5 +325,7 @@ def main(checkpoint: str = "model/weights", data: Path | None = None, limit: int
 
 def cli(argv: Sequence[str] | None = None) -> int:
     """Parse `fix` arguments and run `main`."""
-    main(**vars(arguments("fix", __doc__, "task").parse_args(argv)))
+    ap = arguments("fix", __doc__, "task")
+    ap.add_argument("--syntax", action="store_true", help="plant slips that break the syntax")
+    main(**vars(ap.parse_args(argv)))
     return 0

@@ -713,3 +713,21 @@ def test_run_docstring_inserts_one_indented_line(engine):
     assert edit.new_text.count("\n") == 1
     after = apply(doc, edits).split("\n")
     assert after[: row + 1] + after[row + 2 :] == SAMPLE.split("\n")
+
+
+def test_a_broken_line_gets_a_token_fix_that_removes_its_error(token_scores, monkeypatch,
+                                                               engine):
+    wanted, calls = token_scores
+    text = ("def scale(values, factor):\n    if factor = 0:\n        return values\n"
+            "    return [v * factor for v in values]\n")
+    wanted += [(" 0", " 1", -7.0), (" =", " ==", -5.0)]  # the first leaves the error
+    doc = open_doc(text)
+    req = actions.fix_request(doc, 1, 4)
+    assert req.flagged == (1,)  # no diagnostic: the server finds the broken line
+    edits = actions.run_fix(engine, req, CFG, NEVER)
+    assert apply(doc, edits) == text.replace("factor = 0", "factor == 0")
+    assert calls == [[1]]
+    wanted.clear()  # no one-token repair removes the error: the line is rewritten
+    scripted(monkeypatch, "infill_spans", "texts", [["if not factor:"]])
+    assert apply(doc, actions.run_fix(engine, req, CFG, NEVER)) == text.replace(
+        "if factor = 0:", "if not factor:")

@@ -42,6 +42,32 @@ def test_each_mutant_changes_one_token_outside_strings():
     assert bench_fix.mutants("    return max(a,") == [("builtin", "    return min(a,")]
 
 
+def test_each_syntax_mutant_is_one_slip():
+    line = "        if x == len(s) and not f(a, b):"
+    assert bench_fix.syntax_mutants(line) == [
+        ("keyword", "        fi x == len(s) and not f(a, b):"),
+        ("assign", "        if x = len(s) and not f(a, b):"),
+        ("bracket", "        if x == len(s and not f(a, b):"),
+        ("keyword", "        if x == len(s) adn not f(a, b):"),
+        ("keyword", "        if x == len(s) and nto f(a, b):"),
+        ("comma", "        if x == len(s) and not f(a b):"),
+        ("bracket", "        if x == len(s) and not f(a, b:"),
+        ("colon", "        if x == len(s) and not f(a, b)"),
+    ]
+    assert bench_fix.syntax_mutants("    x = y[1:]") == [("bracket", "    x = y[1:")]
+
+
+def test_a_planted_syntax_bug_leaves_the_file_unparsed():
+    with ThreadPoolExecutor(2) as pool:
+        bugs = bench_fix.plant(load_tasks(DATA_DIR / SPLIT_FILES["single"], limit=12), pool,
+                               syntax=True)
+    assert len(bugs) >= 8
+    for bug in bugs:
+        assert bench_fix.parses(bench_fix.original(bug)) and not bench_fix.parses(bug.text)
+        assert bug.text.split("\n")[bug.row] == bug.line
+        assert bug.kind in {"colon", "assign", "bracket", "comma", "keyword"}
+
+
 def test_a_variable_becomes_another_of_the_file():
     text = "from typing import List\ndef f(a: List, b):\n    x = a.lower()\n    return [x, b]\n"
     names = bench_fix.variables(text)
@@ -157,6 +183,11 @@ def test_smoke_run_writes_json_and_samples(tiny_checkpoint, tmp_path, capsys):
     assert len(rows) == metrics["n"] and all(r["buggy"] != r["canonical"] for r in rows)
     assert samples.with_suffix(".versus_clean.jsonl").is_file()
     assert "fix on planted bugs" in capsys.readouterr().out
+    assert bench.main(["fix", "--checkpoint", str(tiny_checkpoint), "--limit", "4", "--syntax",
+                       "--json", str(out)]) == 0
+    metrics = json.loads(out.read_text())
+    assert metrics["syntax"] and set(metrics["variants"]) == {"located", "flagged"}
+    assert "fix on planted syntax bugs" in capsys.readouterr().out
 
 
 def test_a_fix_that_removes_the_line_is_recorded_without_crashing(engine, bugs, monkeypatch):
