@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 Cancel = Callable[[], bool]
 CHARS_PER_TOKEN = 6  # generous: context is cut by characters before the sampler cuts by tokens
 _WORD_BEFORE = re.compile(r"\w+$")
+INSERT_TOKENS = 2  # a broken row's end: a dropped colon or bracket (``complete_rows``)
+INSERT_ROWS = 3
 LARGE_SPAN = 8 * regions.CHECK_SPAN_BYTES  # chars: checked incrementally, tree-sitter only
 
 
@@ -520,6 +522,10 @@ def run_fix(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel
         edits = repair_token(engine, req, cfg, cancel, (check, start, end))
         if edits or not req.flagged:
             return edits
+    if check.base_errors and req.flagged and cfg.syntax_attempts and not cancel():
+        edits = complete_rows(engine, req, cfg, cancel, (check, start, end))
+        if edits:
+            return edits
     return None if cancel() else rewrite_rows(engine, req, cfg, cancel)
 
 
@@ -550,6 +556,37 @@ def repair_token(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel,
         log.debug("one-token fix on row %d: %r -> %r (margin %.1f)", row,
                   doc.text[fix.start : fix.end], fix.text, fix.margin)
         return replace_span(doc, first, last, line, by_lines=True)
+    return None
+
+
+def complete_rows(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel,
+                  checked: tuple[SyntaxCheck, int, int]) -> list[types.TextEdit] | None:
+    """The edit of a short insertion at the end of a broken row (a dropped colon or closing
+    bracket) that removes a syntax error: a hole of ``INSERT_TOKENS`` after the code of each of
+    the first ``INSERT_ROWS`` flagged rows, denoised jointly; the first row whose own insertion
+    removes an error (adding none) wins. ``checked`` is ``_check`` of the function."""
+    from model import infill_spans
+
+    doc = req.doc
+    check, start, end = checked
+    rows = list(req.flagged)[:INSERT_ROWS]
+    points = [_line_start(doc, row) + len(doc.line_text(row).rstrip()) for row in rows]
+    bounds = [0, *points, len(doc.text)]
+    pieces = [doc.text[bounds[i] : bounds[i + 1]] for i in range(len(bounds) - 1)]
+    pieces[0], pieces[-1] = _context(cfg, req.around[0] + pieces[0], pieces[-1] + req.around[1])
+    settings = decode_settings(cfg, INSERT_TOKENS, True, False, engine, explicit=True)
+    result = infill_spans(engine, pieces, [INSERT_TOKENS] * len(points), settings, cancel=cancel)
+    if result.cancelled:
+        return None
+    allowed = max(0, check.base_errors - 1)
+    for row, point, text in zip(rows, points, result.texts):
+        text = text.rstrip()
+        if not text or "\n" in text or check.errors(
+                doc.text[start:point] + text + doc.text[point:end]) > allowed:
+            continue
+        log.debug("insertion at the end of row %d: %r", row, text)
+        first, last = _line_start(doc, row), _line_end(doc, row)
+        return replace_span(doc, first, last, doc.text[first:point] + text, by_lines=True)
     return None
 
 

@@ -553,19 +553,20 @@ def test_run_fix_changes_only_flagged_rows(engine):
 
 
 def test_run_fix_tries_again_and_offers_no_fix_that_leaves_the_function_broken(monkeypatch, engine):
-    fills = [["y = (x +"], ["y = x + 1"]]
+    fills = [[" ("], ["y = (x +"], ["y = x + 1"]]  # first the insertion at the row's end
     seen = scripted(monkeypatch, "infill_spans", "texts", fills)
     text = "import os\n\n\ndef f(x):\n    y = x +\n    return y\n"
     req = actions.fix_request(open_doc(text), 4, 4, diagnostic_rows=[4])
     edits = actions.run_fix(engine, req, CFG, NEVER)
     assert apply(open_doc(text), edits).split("\n")[4] == "    y = x + 1"
+    assert seen.pop(0).max_tokens == actions.INSERT_TOKENS
     assert len(seen) == 2 and seen[1].temperature > 0 and seen[1].max_tokens == seen[0].max_tokens
     # the user asked and waits: decoded as an explicit inline request, one step slower than typing
     assert (seen[0].threshold, seen[0].steps_per_token) == CFG.decoding(False, explicit=True)
     assert CFG.decoding(False, explicit=True) != CFG.decoding(False)
-    fills.extend([["y = (x +"], ["y = x +"]])
-    assert actions.run_fix(engine, req, CFG, NEVER) is None  # neither removes the error
-    fills.append(["y = (x +"])
+    fills.extend([[" ("], ["y = (x +"], ["y = x +"]])
+    assert actions.run_fix(engine, req, CFG, NEVER) is None  # none removes the error
+    fills.extend([[" ("], ["y = (x +"]])
     assert actions.run_fix(engine, req, ServerConfig(syntax_attempts=1), NEVER) is None
     fills.append(["y = (x +"])
     unchecked = actions.run_fix(engine, req, ServerConfig(syntax_attempts=0), NEVER)
@@ -728,6 +729,28 @@ def test_a_broken_line_gets_a_token_fix_that_removes_its_error(token_scores, mon
     assert apply(doc, edits) == text.replace("factor = 0", "factor == 0")
     assert calls == [[1]]
     wanted.clear()  # no one-token repair removes the error: the line is rewritten
-    scripted(monkeypatch, "infill_spans", "texts", [["if not factor:"]])
+    scripted(monkeypatch, "infill_spans", "texts", [[" #"], ["if not factor:"]])
     assert apply(doc, actions.run_fix(engine, req, CFG, NEVER)) == text.replace(
         "if factor = 0:", "if not factor:")
+
+
+def test_a_broken_row_gets_the_short_insertion_at_its_end_that_removes_its_error(
+        token_scores, monkeypatch, engine):
+    text = "def f(x):\n    y = 1\n    if x > 0\n        return y\n    return 0\n"
+    doc = open_doc(text)
+    req = actions.fix_request(doc, 1, 4)  # the model agrees with every token: no token repair
+    seen = scripted(monkeypatch, "infill_spans", "texts", [[":"]])
+    assert apply(doc, actions.run_fix(engine, req, CFG, NEVER)) == text.replace("0\n", "0:\n", 1)
+    assert seen[0].max_tokens == actions.INSERT_TOKENS and seen[0].single_line
+    # An insertion that leaves the error: the row is rewritten.
+    seen = scripted(monkeypatch, "infill_spans", "texts", [[" and"], ["if x > 0 and y:"]])
+    assert apply(doc, actions.run_fix(engine, req, CFG, NEVER)) == text.replace(
+        "if x > 0\n", "if x > 0 and y:\n")
+    assert [s.max_tokens == actions.INSERT_TOKENS for s in seen] == [True, False]
+
+
+def test_code_only_cpython_rejects_gets_no_fix_without_a_diagnostic(token_scores, engine):
+    text = "def g(x):\n    y = 1\n    del f()\n    return y\n"  # tree-sitter sees no error
+    req = actions.fix_request(open_doc(text), 1, 4)
+    assert req.flagged == ()
+    assert actions.run_fix(engine, req, CFG, NEVER) is None
