@@ -515,7 +515,8 @@ def run_fix(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel
     """The edits of a fix, or None. First a one-token repair (``repair_token``): in a function
     that parses, or on its broken lines, where it must remove an error (so not with
     ``cfg.syntax_attempts`` 0); in a function that parses without a diagnostic that is all
-    there is. Else the flagged lines are rewritten (``rewrite_rows``)."""
+    there is. Then, in broken code, a short insertion at a broken row's end (``complete_rows``).
+    Else the flagged lines are rewritten (``rewrite_rows``)."""
     doc = req.doc
     check, start, end = _check(doc, _line_start(doc, req.first_row), _line_end(doc, req.last_row))
     if not check.base_errors or (req.flagged and cfg.syntax_attempts):
@@ -545,7 +546,7 @@ def repair_token(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel,
         return None
     check, start, end = checked
     margin = 0.0 if req.flagged else cfg.fix_margin
-    allowed = max(0, check.base_errors - 1)
+    allowed = _errors_left(check)
     for fix in token_repair.repairs(doc, scores, margin, unprompted=not req.flagged):
         if cfg.syntax_attempts and check.errors(
                 doc.text[start : fix.start] + fix.text + doc.text[fix.end : end]) > allowed:
@@ -557,6 +558,11 @@ def repair_token(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel,
                   doc.text[fix.start : fix.end], fix.text, fix.margin)
         return replace_span(doc, first, last, line, by_lines=True)
     return None
+
+
+def _errors_left(check: SyntaxCheck) -> int:
+    """The syntax errors a fix may leave: a fix of broken code must remove one."""
+    return max(0, check.base_errors - 1)
 
 
 def complete_rows(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel,
@@ -578,7 +584,7 @@ def complete_rows(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel,
     result = infill_spans(engine, pieces, [INSERT_TOKENS] * len(points), settings, cancel=cancel)
     if result.cancelled:
         return None
-    allowed = max(0, check.base_errors - 1)
+    allowed = _errors_left(check)
     for row, point, text in zip(rows, points, result.texts):
         text = text.rstrip()
         if not text or "\n" in text or check.errors(
@@ -619,7 +625,7 @@ def rewrite_rows(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel
         for (a, b), text in zip(holes, texts):
             out += [doc.text[at:a], text.rstrip()]
             at = b
-        allowed = max(0, check.base_errors - 1)  # a fix of broken code must remove an error
+        allowed = _errors_left(check)
         return max(0, check.errors("".join(out) + doc.text[at:end]) - allowed)
 
     with shared_first_pass(engine):  # the sampled retries share the first fill's context pass
