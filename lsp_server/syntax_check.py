@@ -37,7 +37,7 @@ class SyntaxCheck:
         source = self.header + source
         tree = regions.parse(self.lang, source.encode("utf-8", "surrogatepass"))
         count = sum(1 for _ in regions.error_nodes(tree))
-        return count + (self.lang == "python" and not _python_parses(source))
+        return count + (self.lang == "python" and not python_parses(source))
 
     def added_errors(self, text: str) -> int:
         """How many syntax errors inserting ``text`` at the cursor adds (0 = none, or unknown)."""
@@ -83,7 +83,7 @@ def python_tree(source: str) -> ast.Module:
                          source.encode("utf-8", "replace").decode())
 
 
-def _python_parses(source: str) -> bool:
+def python_parses(source: str) -> bool:
     """Whether CPython's parser accepts ``source``."""
     try:
         python_tree(source)
@@ -117,7 +117,7 @@ def python_line_parses(line: str) -> bool:
     opens, closes = _unbalanced(code)
     wrapped = ((head, tail), ("[", "]"), ("{", "}"), ("f(", ")"),
                (("x = " if opens else "") + opens, closes))
-    return any(_python_parses(before + code + after) for before, after in wrapped)
+    return any(python_parses(before + code + after) for before, after in wrapped)
 
 
 def opens_python_block(line: str) -> bool:

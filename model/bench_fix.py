@@ -26,7 +26,6 @@ diagnostic: the server finds the broken lines itself), ``flagged`` a diagnostic 
 
 from __future__ import annotations
 
-import ast
 import builtins
 import dataclasses
 import io
@@ -34,7 +33,6 @@ import keyword
 import random
 import time
 import tokenize
-import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -149,20 +147,11 @@ def syntax_mutants(line: str, names: Sequence[str] = ()) -> list[tuple[str, str]
     return out
 
 
-def parses(text: str) -> bool:
-    """Whether CPython parses ``text`` (nothing is run)."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # `1if`, say: a SyntaxWarning, not an error
-            ast.parse(text)
-    except (SyntaxError, ValueError):
-        return False
-    return True
-
-
 def plant(tasks: Sequence[dict], pool: ThreadPoolExecutor, syntax: bool = False) -> list[Bug]:
     """A bug for each task that admits one the tests catch (seeded by the task id); ``syntax``:
     one that leaves the file unparsed."""
+    from lsp_server.syntax_check import python_parses
+
     bugs = []
     for task in tasks:
         line = task["canonical_solution"].split("\n")[0]
@@ -172,7 +161,7 @@ def plant(tasks: Sequence[dict], pool: ThreadPoolExecutor, syntax: bool = False)
         random.Random(task["task_id"]).shuffle(options)
         if syntax:
             options = [(kind, buggy) for kind, buggy in options
-                       if not parses(task["prompt"] + buggy + "\n" + task["suffix"])]
+                       if not python_parses(task["prompt"] + buggy + "\n" + task["suffix"])]
         texts = [task["prompt"] + buggy + "\n" + task["suffix"] for _, buggy in options[:TRIES]]
         results = list(pool.map(run_program, [with_tests(task, t) for t in texts]))
         for (kind, buggy), text, result in zip(options, texts, results):
