@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from lsprotocol import types
 
-from lsp_server import calls, names, regions, token_repair
+from lsp_server import calls, names, regions, slips, token_repair
 from lsp_server.attempts import Attempted, best_of, merged, schedule
 from lsp_server.config import ServerConfig
 from lsp_server.documents import Document
@@ -29,6 +29,7 @@ from lsp_server.syntax_check import (
     DocumentCheck,
     SyntaxCheck,
     opens_python_block,
+    python_error_row,
     python_line_parses,
 )
 
@@ -36,8 +37,9 @@ log = logging.getLogger(__name__)
 Cancel = Callable[[], bool]
 CHARS_PER_TOKEN = 6  # generous: context is cut by characters before the sampler cuts by tokens
 _WORD_BEFORE = re.compile(r"\w+$")
-INSERT_TOKENS = 2  # a broken row's end: a dropped colon or bracket (``complete_rows``)
-INSERT_ROWS = 3
+MEND_ROWS = 3  # the broken rows ``mend_rows`` looks at
+WORD_CHOICES = 8  # the model's words tried in place of a misspelt one
+_CLOSERS = re.compile(r"[)\]}:;]*")
 LARGE_SPAN = 8 * regions.CHECK_SPAN_BYTES  # chars: checked incrementally, tree-sitter only
 
 
@@ -471,7 +473,8 @@ def _line_block(doc: Document, offset: int) -> tuple[int, int, int]:
 def fix_request(doc: Document, line: int, character: int,
                 diagnostic_rows: list[int] | None = None,
                 around: tuple[str, str] = ("", "")) -> FixRequest | None:
-    """What "Fix this function" would mask: diagnostics, else syntax errors, else the model;
+    """What "Fix this function" would mask: diagnostics, else syntax errors (the row CPython
+    names, with tree-sitter's next to it), else the model;
     ``around`` as for ``inline_request``."""
     rows = function_rows(doc, line, character)
     if rows is None:
@@ -482,6 +485,9 @@ def fix_request(doc: Document, line: int, character: int,
     if not flagged and doc.tree is not None:
         start, end = doc.byte_at(_line_start(doc, first)), doc.byte_at(_line_end(doc, last))
         flagged = [r for r in regions.error_rows(doc.tree, start, end) if r in inside]
+        pinned = _python_error_row(doc, first, last)
+        if pinned is not None:  # and tree-sitter's rows next to it
+            flagged = sorted({pinned, *(r for r in flagged if abs(r - pinned) <= 1)})
     comments = set()
     if doc.tree is not None and doc.language in regions.LANGUAGES:
         comments = regions.prose_rows(doc.language, doc.tree, doc.source,
@@ -490,6 +496,20 @@ def fix_request(doc: Document, line: int, character: int,
     code = [r for r in inside if doc.line_text(r).strip() and r not in comments]
     candidates = [r for r in code if r >= max(body, first + 1)] or code
     return FixRequest(doc, first, last, tuple(flagged), tuple(candidates), around)
+
+
+def _python_error_row(doc: Document, first: int, last: int) -> int | None:
+    """The row of CPython's first syntax error in the rows ``first``..``last`` of a Python
+    document, parsed alone (nested under a header when indented); None without one."""
+    if doc.language != "python":
+        return None
+    lines = [doc.line_text(row) for row in range(first, last + 1)]
+    header = "if 1:\n" if lines[0][:1].isspace() else ""
+    row = python_error_row(header + "\n".join(lines) + "\n")
+    if row is None or row < 0:
+        return None
+    row += first - bool(header)
+    return row if first <= row <= last else None
 
 
 def row_groups(rows: list[int]) -> list[tuple[int, int]]:
@@ -512,29 +532,33 @@ def _hole(doc: Document, group: tuple[int, int]) -> tuple[int, int]:
 
 def run_fix(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel
             ) -> list[types.TextEdit] | None:
-    """The edits of a fix, or None. First a one-token repair (``repair_token``): in a function
-    that parses, or on its broken lines, where it must remove an error (so not with
-    ``cfg.syntax_attempts`` 0); in a function that parses without a diagnostic that is all
-    there is. Then, in broken code, a short insertion at a broken row's end (``complete_rows``).
-    Else the flagged lines are rewritten (``rewrite_rows``)."""
+    """The edits of a fix, or None. In code that does not parse, first a slip mended on a broken
+    row (``mend_rows``: a misspelt word, a dropped colon, bracket or comma), taken at once when
+    it leaves no error. Then a one-token repair (``repair_token``): in a function that parses,
+    or on its broken lines, where it must remove an error, and more than the mend did (so
+    neither is tried with ``cfg.syntax_attempts`` 0); in a function that parses without a
+    diagnostic that is all there is. Else the mend, else the flagged lines rewritten
+    (``rewrite_rows``)."""
     doc = req.doc
     check, start, end = _check(doc, _line_start(doc, req.first_row), _line_end(doc, req.last_row))
-    if not check.base_errors or (req.flagged and cfg.syntax_attempts):
-        edits = repair_token(engine, req, cfg, cancel, (check, start, end))
-        if edits or not req.flagged:
-            return edits
-    if check.base_errors and req.flagged and cfg.syntax_attempts and not cancel():
-        edits = complete_rows(engine, req, cfg, cancel, (check, start, end))
-        if edits:
-            return edits
+    broken = bool(check.base_errors and req.flagged and cfg.syntax_attempts)
+    mended = mend_rows(engine, req, cfg, cancel, (check, start, end)) if broken else None
+    if mended and not mended[0]:
+        return mended[1]
+    if not check.base_errors or broken:  # a token repair that leaves fewer errors, if any
+        fewer = mended[0] - 1 if mended else None
+        edits = repair_token(engine, req, cfg, cancel, (check, start, end), fewer)
+        if edits or mended or not req.flagged:
+            return edits or (mended[1] if mended else None)
     return None if cancel() else rewrite_rows(engine, req, cfg, cancel)
 
 
 def repair_token(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel,
-                 checked: tuple[SyntaxCheck, int, int]) -> list[types.TextEdit] | None:
+                 checked: tuple[SyntaxCheck, int, int], allowed: int | None = None
+                 ) -> list[types.TextEdit] | None:
     """The whole-line edit of the first ``token_repair.repairs`` of the flagged rows (else the
     candidate rows) that adds no syntax error, and removes one from a function that has some
-    (unchecked with ``cfg.syntax_attempts`` 0);
+    (unchecked with ``cfg.syntax_attempts`` 0), leaving at most ``allowed`` errors if given;
     ``checked`` is ``_check`` of the function. Without a diagnostic the model's token must
     beat the one there by ``cfg.fix_margin``, stand out from the function's other tokens, and
     be a word for a word (``token_repair.repairs``, unprompted)."""
@@ -546,7 +570,7 @@ def repair_token(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel,
         return None
     check, start, end = checked
     margin = 0.0 if req.flagged else cfg.fix_margin
-    allowed = _errors_left(check)
+    allowed = _errors_left(check) if allowed is None else allowed
     for fix in token_repair.repairs(doc, scores, margin, unprompted=not req.flagged):
         if cfg.syntax_attempts and check.errors(
                 doc.text[start : fix.start] + fix.text + doc.text[fix.end : end]) > allowed:
@@ -565,35 +589,66 @@ def _errors_left(check: SyntaxCheck) -> int:
     return max(0, check.base_errors - 1)
 
 
-def complete_rows(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel,
-                  checked: tuple[SyntaxCheck, int, int]) -> list[types.TextEdit] | None:
-    """The edit of a short insertion at the end of a broken row (a dropped colon or closing
-    bracket) that removes a syntax error: a hole of ``INSERT_TOKENS`` after the code of each of
-    the first ``INSERT_ROWS`` flagged rows, denoised jointly; the first row whose own insertion
-    removes an error (adding none) wins. ``checked`` is ``_check`` of the function."""
+def mend_rows(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel,
+              checked: tuple[SyntaxCheck, int, int]
+              ) -> tuple[int, list[types.TextEdit]] | None:
+    """(syntax errors left, the edit) of a slip mended on a broken row, at a hole of
+    ``slips.holes`` on the first ``MEND_ROWS`` flagged rows: a misspelt word replaced by one of
+    the ``WORD_CHOICES`` words the model likes best there (``model.scoring.masked_choices``),
+    best first; else an insertion at the row's end (its closing brackets and colon alone first)
+    or between two operands (a dropped colon, bracket or comma), those holes denoised jointly.
+    Of the candidates that remove an error
+    (adding none) and name nothing the document lacks, the one leaving the fewest errors, in that
+    order, wins. ``checked`` is ``_check`` of the function."""
     from model import infill_spans
+    from model.scoring import masked_choices
 
     doc = req.doc
     check, start, end = checked
-    rows = list(req.flagged)[:INSERT_ROWS]
-    points = [_line_start(doc, row) + len(doc.line_text(row).rstrip()) for row in rows]
-    bounds = [0, *points, len(doc.text)]
-    pieces = [doc.text[bounds[i] : bounds[i + 1]] for i in range(len(bounds) - 1)]
-    pieces[0], pieces[-1] = _context(cfg, req.around[0] + pieces[0], pieces[-1] + req.around[1])
-    settings = decode_settings(cfg, INSERT_TOKENS, True, False, engine, explicit=True)
-    result = infill_spans(engine, pieces, [INSERT_TOKENS] * len(points), settings, cancel=cancel)
-    if result.cancelled:
+    rows = [(_line_start(doc, row), doc.line_text(row)) for row in list(req.flagged)[:MEND_ROWS]]
+    holes = slips.holes(doc.text, rows, doc.language == "python")
+    words = sorted((hole for hole in holes if hole.kind == "word"), key=lambda hole: hole.start)
+    inserts = [hole for hole in holes if hole.kind != "word"]
+    candidates: list[tuple[slips.Hole, str]] = []
+    if words:
+        first, last = _line_start(doc, req.first_row), _line_end(doc, req.last_row)
+        choices = masked_choices(engine, doc.text[first:last],
+                                 [(h.start - first, h.end - first) for h in words], WORD_CHOICES)
+        candidates += [(hole, text.strip()) for hole, options in zip(words, choices)
+                       for text, _ in options if names.WORD.fullmatch(text.strip())]
+    if inserts and not cancel():
+        laid = sorted(inserts, key=lambda hole: hole.start)
+        bounds = [0, *(edge for hole in laid for edge in (hole.start, hole.end)), len(doc.text)]
+        pieces = [doc.text[bounds[i] : bounds[i + 1]] for i in range(0, len(bounds), 2)]
+        pieces[0], pieces[-1] = _context(cfg, req.around[0] + pieces[0],
+                                         pieces[-1] + req.around[1])
+        budgets = [hole.budget for hole in laid]
+        settings = decode_settings(cfg, max(budgets), True, False, engine, explicit=True)
+        fills = dict(zip(laid, infill_spans(engine, pieces, budgets, settings,
+                                            cancel=cancel).texts))
+        for hole in inserts:  # at a row's end, what closes comes first: the least that mends
+            text = fills.get(hole, "").rstrip()
+            closing = _CLOSERS.match(text).group() if hole.kind == "end" else ""
+            candidates += [(hole, closing)] * (closing != text) + [(hole, text)]
+    if cancel():
         return None
-    allowed = _errors_left(check)
-    for row, point, text in zip(rows, points, result.texts):
-        text = text.rstrip()
-        if not text or "\n" in text or check.errors(
-                doc.text[start:point] + text + doc.text[point:end]) > allowed:
+    known = names.known_words(doc.text, doc.language)
+    best = None
+    for hole, text in candidates:
+        if not text or "\n" in text or text == doc.text[hole.start : hole.end] or any(
+                word not in known for word in names.WORD.findall(text)):
             continue
-        log.debug("insertion at the end of row %d: %r", row, text)
-        first, last = _line_start(doc, row), _line_end(doc, row)
-        return replace_span(doc, first, last, doc.text[first:point] + text, by_lines=True)
-    return None
+        left = check.errors(doc.text[start : hole.start] + text + doc.text[hole.end : end])
+        if left <= _errors_left(check) and (best is None or left < best[0]):
+            best = (left, hole, text)
+    if best is None:
+        return None
+    left, hole, text = best
+    log.debug("slip mended (%s): %r -> %r", hole.kind, doc.text[hole.start : hole.end], text)
+    row = doc.position_at(hole.start)[0]
+    first, last = _line_start(doc, row), _line_end(doc, row)
+    return left, replace_span(doc, first, last, doc.text[first : hole.start] + text
+                              + doc.text[hole.end : last], by_lines=True)
 
 
 def rewrite_rows(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel

@@ -23,6 +23,14 @@ from collections.abc import Callable, Iterator
 
 WORD = re.compile(r"[^\W\d]\w*")
 PYTHON_NAMES = frozenset(dir(builtins)) | frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
+
+
+def known_words(text: str, language: str | None) -> set[str]:
+    """The words a fix may write in a document: its own, and in Python its builtins and
+    keywords too."""
+    return set(WORD.findall(text)) | (PYTHON_NAMES if language == "python" else set())
+
+
 _MODULE_GLOBALS = frozenset(("__file__", "__name__", "__doc__", "__path__", "__all__",
                              "__annotations__", "__builtins__", "__dict__", "__class__"))
 _KNOWN = PYTHON_NAMES | _MODULE_GLOBALS | frozenset(sys.stdlib_module_names)

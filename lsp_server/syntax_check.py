@@ -85,11 +85,20 @@ def python_tree(source: str) -> ast.Module:
 
 def python_parses(source: str) -> bool:
     """Whether CPython's parser accepts ``source``."""
+    return python_error_row(source) is None
+
+
+def python_error_row(source: str) -> int | None:
+    """The row (from 0) of CPython's first syntax error in ``source``: None when it parses, -1
+    when the error has no row. CPython pinpoints what tree-sitter's error recovery smears: an
+    unclosed bracket on its own row, a missing colon on its header."""
     try:
         python_tree(source)
-    except (SyntaxError, ValueError, MemoryError, RecursionError):
-        return False
-    return True
+    except SyntaxError as error:
+        return error.lineno - 1 if error.lineno else -1
+    except (ValueError, MemoryError, RecursionError):
+        return -1
+    return None
 
 
 # What a Python line needs around it to parse alone: a header before a clause, a body after a

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
 from lsp_server.documents import Document
-from lsp_server.names import PYTHON_NAMES, WORD
+from lsp_server.names import WORD, known_words
 
 RUNNER_UP = 0.5  # share of the least likely other token's margin added to the one asked
 TRIES = 8  # the least likely tokens tried in turn
@@ -59,9 +59,7 @@ def repairs(doc: Document, scores: list, margin: float, unprompted: bool = False
     margin grows by ``RUNNER_UP`` times the model's preference at the least likely of the other
     tokens, and only a word (name, keyword, number) replaces a word; the model's operators
     and brackets there were right 14 times in 547 (model card)."""
-    known = set(WORD.findall(doc.text))
-    if doc.language == "python":
-        known |= PYTHON_NAMES
+    known = known_words(doc.text, doc.language)
     for i, score in enumerate(scores[:TRIES]):
         other = scores[1 if i == 0 else 0].margin if len(scores) > 1 else 0.0
         if -score.margin <= margin - (RUNNER_UP * other if unprompted else 0.0):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 
 from model.checkpoint import Engine
-from model.sampler import tokenizable, vocab_tables
+from model.sampler import encode, tokenizable, vocab_tables
 
 PASSES = 6
 
@@ -74,3 +74,37 @@ def masked_scores(engine: Engine, text: str, spans: list[tuple[int, int]],
         best_logprob[at], best[at] = logp.max(-1)
     return [TokenScore(offsets[i][0], offsets[i][1], float(logprob[i]), strings[int(best[i])],
                        float(best_logprob[i])) for i in targets.tolist()]
+
+
+@torch.inference_mode()
+def masked_choices(engine: Engine, text: str, spans: list[tuple[int, int]], k: int = 8,
+                   max_tokens: int = 2048) -> list[list[tuple[str, float]]]:
+    """For each char span of ``text`` (in order, not overlapping), the ``k`` tokens the model
+    likes best in its place when the span is one mask token (all spans masked in one pass), with
+    their log-probabilities, best first; never a special token. A misspelt word is often several
+    tokens, the word meant one. Only the engine's own denoiser scores (else no choices)."""
+    if engine.backend != "denoiser" or not spans:
+        return [[] for _ in spans]
+    bounds = [0, *(edge for span in spans for edge in span), len(text)]
+    pieces = [encode(engine, text[bounds[i] : bounds[i + 1]]) for i in range(0, len(bounds), 2)]
+    ids, at = [], []
+    for piece in pieces[:-1]:
+        ids += piece
+        at.append(len(ids))
+        ids.append(engine.mask_id)
+    ids += pieces[-1]
+    shift = int(engine.config.logits_shift)  # position i - 1 predicts token i
+    if shift and at[0] == 0:
+        ids, at = [engine.eos_id, *ids], [i + 1 for i in at]
+    ids = torch.tensor(ids[:max_tokens])
+    at = torch.tensor([i for i in at if i < len(ids)], dtype=torch.long)
+    region = torch.zeros(1, len(ids), dtype=torch.bool)
+    region[0, at] = True
+    logits = engine.network(ids[None].to(engine.device), region=region.to(engine.device),
+                            logits_at=(at - shift)[None].to(engine.device))[0].float().cpu()
+    logits[:, [engine.mask_id, engine.pad_id, engine.eos_id]] = -torch.inf
+    top = torch.log_softmax(logits, -1).topk(k, -1)
+    strings = vocab_tables(engine).strings
+    found = [[(strings[int(i)], float(p)) for p, i in zip(ps, idx)]
+             for ps, idx in zip(top.values, top.indices)]
+    return found + [[] for _ in range(len(spans) - len(found))]

@@ -5,7 +5,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from lsp_server import actions
+from lsp_server import actions, slips
 from lsp_server.config import BLOCK, QUICK, ServerConfig
 from lsp_server.documents import DocumentStore
 from lsp_server.edits import apply
@@ -559,7 +559,7 @@ def test_run_fix_tries_again_and_offers_no_fix_that_leaves_the_function_broken(m
     req = actions.fix_request(open_doc(text), 4, 4, diagnostic_rows=[4])
     edits = actions.run_fix(engine, req, CFG, NEVER)
     assert apply(open_doc(text), edits).split("\n")[4] == "    y = x + 1"
-    assert seen.pop(0).max_tokens == actions.INSERT_TOKENS
+    assert seen.pop(0).max_tokens == slips.END_TOKENS
     assert len(seen) == 2 and seen[1].temperature > 0 and seen[1].max_tokens == seen[0].max_tokens
     # the user asked and waits: decoded as an explicit inline request, one step slower than typing
     assert (seen[0].threshold, seen[0].steps_per_token) == CFG.decoding(False, explicit=True)
@@ -741,16 +741,141 @@ def test_a_broken_row_gets_the_short_insertion_at_its_end_that_removes_its_error
     req = actions.fix_request(doc, 1, 4)  # the model agrees with every token: no token repair
     seen = scripted(monkeypatch, "infill_spans", "texts", [[":"]])
     assert apply(doc, actions.run_fix(engine, req, CFG, NEVER)) == text.replace("0\n", "0:\n", 1)
-    assert seen[0].max_tokens == actions.INSERT_TOKENS and seen[0].single_line
+    assert seen[0].max_tokens == slips.END_TOKENS and seen[0].single_line
     # An insertion that leaves the error: the row is rewritten.
     seen = scripted(monkeypatch, "infill_spans", "texts", [[" and"], ["if x > 0 and y:"]])
     assert apply(doc, actions.run_fix(engine, req, CFG, NEVER)) == text.replace(
         "if x > 0\n", "if x > 0 and y:\n")
-    assert [s.max_tokens == actions.INSERT_TOKENS for s in seen] == [True, False]
+    assert [s.max_tokens == slips.END_TOKENS for s in seen] == [True, False]
 
 
-def test_code_only_cpython_rejects_gets_no_fix_without_a_diagnostic(token_scores, engine):
+def _spans_seen(monkeypatch, answer) -> list:
+    """``infill_spans`` answering ``answer(pieces, budgets)``; the calls' (pieces, budgets)."""
+    from types import SimpleNamespace
+
+    import model
+
+    calls = []
+
+    def fake(engine, pieces, budgets, settings, cancel=None):
+        calls.append((pieces, budgets))
+        return SimpleNamespace(texts=answer(pieces, budgets), cancelled=False,
+                               forward_passes=1, elapsed_ms=1.0)
+
+    monkeypatch.setattr(model, "infill_spans", fake)
+    return calls
+
+
+@pytest.fixture
+def word_choices(monkeypatch) -> list:
+    """``model.scoring.masked_choices`` answering the (token, log-probability) lists appended
+    to the list returned, one list per call, after recording the spans' text in
+    ``word_choices.asked``."""
+    from model import scoring
+
+    answers: list = []
+
+    def fake(engine, text, spans, k=8, max_tokens=2048):
+        fake.asked.append([text[a:b] for a, b in spans])
+        return answers.pop(0)
+
+    fake.asked = []
+    monkeypatch.setattr(scoring, "masked_choices", fake)
+    return answers
+
+
+def test_a_misspelt_keyword_is_replaced_whole_by_a_word_that_removes_the_error(
+        token_scores, word_choices, monkeypatch, engine):
+    text = "def f(xs):\n    total = 0\n    fro x in xs:\n        total += x\n    return total\n"
+    doc = open_doc(text)
+    req = actions.fix_request(doc, 1, 4)  # the model agrees with every token: no token repair
+    assert req.flagged == (2,)
+    # ``fore`` is a word the file lacks, ``(`` no word, and ``x`` leaves the error; the row's
+    # end (denoised) leaves it too
+    word_choices.append([[(" fore", -0.5), (" (", -0.7), (" x", -1.0), (" for", -2.0)]])
+    calls = _spans_seen(monkeypatch, lambda pieces, budgets: [":"])
+    assert apply(doc, actions.run_fix(engine, req, CFG, NEVER)) == text.replace("fro x", "for x")
+    from model import scoring
+
+    assert scoring.masked_choices.asked == [["fro"]]
+    [(pieces, budgets)] = calls
+    assert pieces[0].endswith("fro x in xs:") and budgets == [slips.END_TOKENS]
+    # No word removes the error: the row is rewritten.
+    word_choices.append([[(" fore", -0.5), (" x", -1.0)]])
+    calls = _spans_seen(monkeypatch, lambda pieces, budgets: (
+        [":"] if pieces[0].endswith(":") else ["for x in xs:"]))
+    assert apply(doc, actions.run_fix(engine, req, CFG, NEVER)) == text.replace("fro x", "for x")
+    assert len(calls) == 2
+
+
+def test_a_dropped_comma_is_inserted_between_two_operands(token_scores, monkeypatch, engine):
+    text = "def f(a, b):\n    return max(a b, key=len)\n"
+    doc = open_doc(text)
+    req = actions.fix_request(doc, 1, 4)
+    # holes: the row's end, then the gap between ``a`` and ``b`` (not after ``return``)
+    calls = _spans_seen(monkeypatch, lambda pieces, budgets: [",", " +"])  # in text order
+    assert apply(doc, actions.run_fix(engine, req, CFG, NEVER)) == text.replace("a b", "a, b")
+    [(pieces, budgets)] = calls
+    assert pieces[1] == " b, key=len)" and budgets == [slips.GAP_TOKENS, slips.END_TOKENS]
+
+
+@pytest.mark.parametrize(
+    ("row", "holes"),
+    [("    retrun False", [("retrun", "word"), ("", "end")]),  # False: Python knows it
+     ("    a = [y fro y in 'ab cd' if y] # a b", [("fro", "word"), ("", "end")]),
+     ("    return max(a f)", [("", "end"), ("", "gap")]),
+     ("    for a in a: pass", [("", "end")]),  # no gap next to a keyword
+     ("    a = [] True", [("", "end"), ("", "gap")]),
+     ("    a = foo", [("foo", "word")])],  # no end hole right after a word hole
+)
+def test_slip_holes(row, holes):
+    text = "def f(a):\n" + row + "\n    return a\n"
+    found = slips.holes(text, [(10, row)], True)
+    assert [(text[h.start : h.end], h.kind) for h in found] == holes
+    gaps = [h.start - 10 for h in found if h.kind == "gap"]
+    assert all(row[at - 1] != " " and row[at] == " " for at in gaps)
+    assert all(h.kind != "gap" for h in slips.holes(text, [(10, row)], False))
+
+
+def test_a_mend_that_leaves_errors_gives_way_to_a_token_repair_that_leaves_fewer(
+        token_scores, word_choices, monkeypatch, engine):
+    wanted, _ = token_scores
+    text = "def f(xs):\n    fro x in xs:\n        xs.append(x\n    return xs\n"
+    doc = open_doc(text)
+    req = actions.fix_request(doc, 1, 4)
+    assert req.flagged[:3] == (0, 1, 2)
+    closed = text.replace("(x\n", "(x)\n")  # the mend: one error fewer, others left
+    for answer, fixed in (([("fro", "for", -5.0)], text.replace("fro", "for")), ([], closed)):
+        wanted[:] = answer
+        word_choices.append([[(" x", -1.0)]])  # ``x x in xs:``: no word removes an error
+        calls = _spans_seen(monkeypatch, lambda pieces, budgets: ["", "", ")"])
+        assert apply(doc, actions.run_fix(engine, req, CFG, NEVER)) == fixed
+        assert len(calls) == 1  # no rewrite
+
+
+def test_code_only_cpython_rejects_is_flagged_by_cpython(token_scores, word_choices,
+                                                         monkeypatch, engine):
     text = "def g(x):\n    y = 1\n    del f()\n    return y\n"  # tree-sitter sees no error
-    req = actions.fix_request(open_doc(text), 1, 4)
-    assert req.flagged == ()
-    assert actions.run_fix(engine, req, CFG, NEVER) is None
+    doc = open_doc(text)
+    req = actions.fix_request(doc, 1, 4)
+    assert req.flagged == (2,)
+    # holes: the word ``f`` and the row's end (none between ``del`` and ``f``); ``del y()``
+    # leaves the error, so the row is rewritten
+    word_choices.append([[(" y", -1.0)]])
+    calls = _spans_seen(monkeypatch, lambda pieces, budgets: (
+        [""] if pieces[0].endswith("f()") else ["del y"]))
+    assert apply(doc, actions.run_fix(engine, req, CFG, NEVER)) == text.replace("f()", "y")
+    assert len(calls) == 2
+
+
+def test_an_unclosed_bracket_is_flagged_on_its_row_not_where_tree_sitter_smears_it(
+        token_scores, monkeypatch, engine):
+    text = ('class A:\n    def f(self, x):\n        """Doc."""\n        s = str(x\n'
+            '        if x:\n            return s[::-1]\n        return s\n')
+    doc = open_doc(text)
+    assert 1 in actions.regions.error_rows(doc.tree)  # tree-sitter's error starts at the def
+    req = actions.fix_request(doc, 3, 8)
+    assert req.flagged[0] == 3 and 1 not in req.flagged  # CPython names the row
+    # the fill ``) + 1`` parses too, but its closing bracket alone is the least that mends
+    _spans_seen(monkeypatch, lambda pieces, budgets: [") + 1"] + [""] * (len(budgets) - 1))
+    assert apply(doc, actions.run_fix(engine, req, CFG, NEVER)) == text.replace("(x\n", "(x)\n")

@@ -79,3 +79,22 @@ def test_offsets_hold_with_a_lone_surrogate(engine):
     spans = [(0, len(half))]
     assert [(s.start, s.end) for s in masked_scores(engine, half, spans)] == [
         (s.start, s.end) for s in masked_scores(engine, half.replace("\ud83d", "\ufffd"), spans)]
+
+
+def test_choices_in_place_of_a_span_are_the_best_tokens_when_it_is_one_mask(engine):
+    """A one-token span: its best choice is ``masked_scores``' choice there; a longer span
+    is one mask too, so what it held never matters."""
+    enc = engine.tokenizer(TEXT, add_special_tokens=False, return_offsets_mapping=True)
+    start, end = enc["offset_mapping"][-3]
+    (score,) = masked_scores(engine, TEXT, [(start, start + 1)])
+    [choices] = model.scoring.masked_choices(engine, TEXT, [(start, end)], k=5)
+    assert len(choices) == 5 and choices[0] == pytest.approx((score.best, score.best_logprob))
+    assert [p for _, p in choices] == sorted((p for _, p in choices), reverse=True)
+    longer = TEXT[:start] + "misspelt_word" + TEXT[end:]
+    [again] = model.scoring.masked_choices(engine, longer, [(start, start + 13)], k=5)
+    assert [t for t, _ in again] == [t for t, _ in choices]
+    assert [p for _, p in again] == pytest.approx([p for _, p in choices])
+    first, second = model.scoring.masked_choices(engine, TEXT, [(0, 3), (start, end)], k=2)
+    assert len(first) == len(second) == 2  # both masked in the one pass: the second sees less
+    assert [p for _, p in second] != pytest.approx([p for _, p in choices[:2]])
+    assert model.scoring.masked_choices(engine, TEXT, []) == []

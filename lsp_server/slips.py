@@ -1,0 +1,77 @@
+"""Where a one-spot slip may hide on a broken row, for "Fix this function" on code that does not
+parse: the holes ``actions.mend_rows`` has the model refill, each kept only if it removes a
+syntax error.
+
+Three kinds, in the order their fills are preferred:
+- ``word``: a word the document has nowhere else and the language does not know, replaced
+  whole by one token (a misspelt keyword such as ``retrun`` is two tokens, beyond a one-token
+  repair);
+- ``end``: the row's end, an insertion (a dropped colon or closing bracket);
+- ``gap``: a space between two operands, an insertion (a dropped comma: ``f(a b)``); Python
+  only, where a keyword tells an operand from a statement's words.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from lsp_server.names import PYTHON_NAMES, WORD
+
+WORD_TOKENS = 1  # a keyword is one token, its misspelling often two
+END_TOKENS = 2  # a dropped colon or bracket, with room for a space
+GAP_TOKENS = 1  # a dropped comma
+MAX_HOLES = 6  # most holes denoised jointly: each hides context from the others
+_STRING = re.compile(r"""'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|#.*""")
+_GAP = re.compile(r"(?<=[\w)\]}]) +(?=[\w(\[{])")
+_NOT_OPERANDS = frozenset(keyword.kwlist) - {"True", "False", "None"}
+
+
+@dataclass(frozen=True)
+class Hole:
+    """Refill the row's chars ``start``..``end`` (document offsets; equal: an insertion) with at
+    most ``budget`` tokens."""
+
+    start: int
+    end: int
+    budget: int
+    kind: str
+
+
+def holes(text: str, rows: list[tuple[int, str]], python: bool) -> list[Hole]:
+    """The holes of the rows ``(offset of the row's start, row)`` of the document ``text``, words
+    first, at most ``MAX_HOLES``."""
+    known = Counter(WORD.findall(text))
+    words, ends, gaps = [], [], []
+    for start, row in rows:
+        code = _code(row)
+        taken = []
+        for match in WORD.finditer(code):
+            word = match.group()
+            if known[word] == 1 and not (python and word in PYTHON_NAMES):
+                words.append(Hole(start + match.start(), start + match.end(), WORD_TOKENS,
+                                  "word"))
+                taken += [match.start(), match.end()]
+        end = len(code.rstrip())
+        if end and end not in taken:
+            ends.append(Hole(start + end, start + end, END_TOKENS, "end"))
+        for match in _GAP.finditer(code) if python else ():
+            left = re.search(r"\w*$", code[: match.start()]).group()
+            right = re.match(r"\w*", code[match.end() :]).group()
+            if left in _NOT_OPERANDS or right in _NOT_OPERANDS or match.start() in taken \
+                    or match.end() in taken:
+                continue
+            gaps.append(Hole(start + match.start(), start + match.start(), GAP_TOKENS, "gap"))
+    return (words + ends + gaps)[:MAX_HOLES]
+
+
+def _code(row: str) -> str:
+    """The row with its strings as runs of ``0`` (operands) and its comment as spaces, so that
+    offsets stay."""
+    def blank(match: re.Match) -> str:
+        found = match.group()
+        return " " * len(found) if found.startswith("#") else "0" * len(found)
+
+    return _STRING.sub(blank, row)
