@@ -269,3 +269,17 @@ def test_docstring_slot_of_a_class_only_method_is_inside_the_method():
 def test_prose_rows_hold_only_comments_or_a_docstring(lang, source, prose):
     src = source.encode()
     assert regions.prose_rows(lang, regions.parse(lang, src), src, 0, len(src)) == prose
+
+
+@pytest.mark.parametrize("lang", ["javascript", "typescript", "tsx"])
+def test_a_declaration_is_a_function_only_when_it_holds_one(lang):
+    """``let total = 0;`` inside a function is a statement of it, not a function of its own
+    (a nested query alternation once matched any declarator)."""
+    source = (b"function f(xs) {\n  let total = 0;\n  var n = 1;\n  return total;\n}\n"
+              b"const g = (x) => { return x; };\nlet h = function (y) { return y; };\n"
+              b"var k = 3;\n")
+    tree = regions.parse(lang, source)
+    found = [r.start_point for r in regions.captures(lang, tree, {"function"})]
+    assert found == [(0, 0), (5, 0), (6, 0)]
+    inside = source.index(b"total = 0")
+    assert regions.enclosing(lang, tree, inside).start_point == (0, 0)

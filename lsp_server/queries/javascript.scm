@@ -9,11 +9,13 @@
 (generator_function_declaration body: (statement_block) @function.body)
 (method_definition body: (statement_block) @function.body)
 
-; Named arrow functions and function expressions: `const f = (x) => { ... }`.
-(lexical_declaration
-  (variable_declarator value: [(arrow_function) (function_expression)])) @function
-(variable_declaration
-  (variable_declarator value: [(arrow_function) (function_expression)])) @function
+; Named arrow functions and function expressions: `const f = (x) => { ... }`. One pattern
+; each: tree-sitter 0.25/0.26 matches an alternation nested so under any declarator, and made
+; every `let total = 0;` a function.
+(lexical_declaration (variable_declarator value: (arrow_function))) @function
+(lexical_declaration (variable_declarator value: (function_expression))) @function
+(variable_declaration (variable_declarator value: (arrow_function))) @function
+(variable_declaration (variable_declarator value: (function_expression))) @function
 (variable_declarator
   value: [
     (arrow_function body: (statement_block) @function.body)
