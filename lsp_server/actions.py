@@ -606,7 +606,7 @@ def mend_rows(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel,
     doc = req.doc
     check, start, end = checked
     rows = [(_line_start(doc, row), doc.line_text(row)) for row in list(req.flagged)[:MEND_ROWS]]
-    holes = slips.holes(doc.text, rows, doc.language == "python")
+    holes = slips.holes(doc.text, rows, doc.language)
     words = sorted((hole for hole in holes if hole.kind == "word"), key=lambda hole: hole.start)
     inserts = [hole for hole in holes if hole.kind != "word"]
     candidates: list[tuple[slips.Hole, str]] = []

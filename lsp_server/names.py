@@ -21,14 +21,21 @@ import sys
 import tokenize
 from collections.abc import Callable, Iterator
 
+from lsp_server.regions import keywords
+
 WORD = re.compile(r"[^\W\d]\w*")
 PYTHON_NAMES = frozenset(dir(builtins)) | frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
 
 
+def language_words(language: str | None) -> frozenset[str]:
+    """The words a language knows without a file: Python's builtins and keywords, another
+    grammar's keywords."""
+    return PYTHON_NAMES if language == "python" else keywords(language)
+
+
 def known_words(text: str, language: str | None) -> set[str]:
-    """The words a fix may write in a document: its own, and in Python its builtins and
-    keywords too."""
-    return set(WORD.findall(text)) | (PYTHON_NAMES if language == "python" else set())
+    """The words a fix may write in a document: its own and its language's."""
+    return set(WORD.findall(text)) | language_words(language)
 
 
 _MODULE_GLOBALS = frozenset(("__file__", "__name__", "__doc__", "__path__", "__all__",

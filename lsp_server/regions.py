@@ -109,6 +109,18 @@ def _language(lang: str) -> Language:
 
 
 @cache
+def keywords(lang: str | None) -> frozenset[str]:
+    """The words a grammar spells out (``return``, ``func``): its anonymous node kinds that are
+    words; none for a language without a grammar."""
+    if lang not in LANGUAGES:
+        return frozenset()
+    found = _language(lang)
+    kinds = (found.node_kind_for_id(i) for i in range(found.node_kind_count)
+             if not found.node_kind_is_named(i) and found.node_kind_is_visible(i))
+    return frozenset(k for k in kinds if k and (k[0].isalpha() or k[0] == "_") and k.isidentifier())
+
+
+@cache
 def _parser(lang: str) -> tuple[Parser, threading.Lock]:
     return Parser(_language(lang)), threading.Lock()
 

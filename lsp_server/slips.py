@@ -3,9 +3,9 @@ parse: the holes ``actions.mend_rows`` has the model refill, each kept only if i
 syntax error.
 
 Three kinds, in the order their fills are preferred:
-- ``word``: a word the document has nowhere else and the language does not know, replaced
-  whole by one token (a misspelt keyword such as ``retrun`` is two tokens, beyond a one-token
-  repair);
+- ``word``: a word the document has nowhere else and its language does not know (Python's
+  builtins and keywords, another grammar's keywords), replaced whole by one token (a
+  misspelt keyword such as ``retrun`` is two tokens, beyond a one-token repair);
 - ``end``: the row's end, an insertion (a dropped colon or closing bracket);
 - ``gap``: a space between two operands, an insertion (a dropped comma: ``f(a b)``); Python
   only, where a keyword tells an operand from a statement's words.
@@ -18,7 +18,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from lsp_server.names import PYTHON_NAMES, WORD
+from lsp_server.names import WORD, language_words
 
 WORD_TOKENS = 1  # a keyword is one token, its misspelling often two
 END_TOKENS = 2  # a dropped colon or bracket, with room for a space
@@ -40,9 +40,11 @@ class Hole:
     kind: str
 
 
-def holes(text: str, rows: list[tuple[int, str]], python: bool) -> list[Hole]:
-    """The holes of the rows ``(offset of the row's start, row)`` of the document ``text``, words
-    first, at most ``MAX_HOLES``."""
+def holes(text: str, rows: list[tuple[int, str]], language: str | None) -> list[Hole]:
+    """The holes of the rows ``(offset of the row's start, row)`` of the document ``text`` in
+    ``language``, words first, at most ``MAX_HOLES``."""
+    python = language == "python"
+    builtin = language_words(language)
     known = Counter(WORD.findall(text))
     words, ends, gaps = [], [], []
     for start, row in rows:
@@ -50,7 +52,7 @@ def holes(text: str, rows: list[tuple[int, str]], python: bool) -> list[Hole]:
         taken = []
         for match in WORD.finditer(code):
             word = match.group()
-            if known[word] == 1 and not (python and word in PYTHON_NAMES):
+            if known[word] == 1 and word not in builtin:
                 words.append(Hole(start + match.start(), start + match.end(), WORD_TOKENS,
                                   "word"))
                 taken += [match.start(), match.end()]

@@ -808,6 +808,20 @@ def test_a_misspelt_keyword_is_replaced_whole_by_a_word_that_removes_the_error(
     assert len(calls) == 2
 
 
+def test_a_misspelt_keyword_is_mended_in_other_languages_too(token_scores, word_choices,
+                                                             monkeypatch, engine):
+    """Without Python's list, the grammar's own keywords are the words the language knows."""
+    text = "function f(xs) {\n  let total = 0;\n  retrun total;\n}\n"
+    doc = open_doc(text, "file:///a.js", "javascript")
+    req = actions.fix_request(doc, 1, 2)
+    assert 2 in req.flagged
+    word_choices.append([[(" retur", -0.5), (" return", -1.0)]])
+    _spans_seen(monkeypatch, lambda pieces, budgets: [""] * len(budgets))
+    assert apply(doc, actions.run_fix(engine, req, CFG, NEVER)) == text.replace("retrun", "return")
+    assert "return" not in text and {"return", "function", "let"} <= actions.regions.keywords(
+        "javascript")
+
+
 def test_a_dropped_comma_is_inserted_between_two_operands(token_scores, monkeypatch, engine):
     text = "def f(a, b):\n    return max(a b, key=len)\n"
     doc = open_doc(text)
@@ -830,11 +844,11 @@ def test_a_dropped_comma_is_inserted_between_two_operands(token_scores, monkeypa
 )
 def test_slip_holes(row, holes):
     text = "def f(a):\n" + row + "\n    return a\n"
-    found = slips.holes(text, [(10, row)], True)
+    found = slips.holes(text, [(10, row)], "python")
     assert [(text[h.start : h.end], h.kind) for h in found] == holes
     gaps = [h.start - 10 for h in found if h.kind == "gap"]
     assert all(row[at - 1] != " " and row[at] == " " for at in gaps)
-    assert all(h.kind != "gap" for h in slips.holes(text, [(10, row)], False))
+    assert all(h.kind != "gap" for h in slips.holes(text, [(10, row)], "rust"))
 
 
 def test_a_mend_that_leaves_errors_gives_way_to_a_token_repair_that_leaves_fewer(
