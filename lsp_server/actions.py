@@ -14,6 +14,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 from lsprotocol import types
 
@@ -39,7 +40,8 @@ CHARS_PER_TOKEN = 6  # generous: context is cut by characters before the sampler
 _WORD_BEFORE = re.compile(r"\w+$")
 MEND_ROWS = 3  # the broken rows ``mend_rows`` looks at
 WORD_CHOICES = 8  # the model's words tried in place of a misspelt one
-_CLOSERS = re.compile(r"[)\]}:;]*")
+_CLOSING = ")]}:;"
+_CLOSERS = re.compile(f"[{re.escape(_CLOSING)}]*")
 LARGE_SPAN = 8 * regions.CHECK_SPAN_BYTES  # chars: checked incrementally, tree-sitter only
 
 
@@ -595,8 +597,9 @@ def mend_rows(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel,
     """(syntax errors left, the edit) of a slip mended on a broken row, at a hole of
     ``slips.holes`` on the first ``MEND_ROWS`` flagged rows: a misspelt word replaced by one of
     the ``WORD_CHOICES`` words the model likes best there (``model.scoring.masked_choices``),
-    best first; else an insertion at the row's end (its closing brackets and colon alone first)
-    or between two operands (a dropped colon, bracket or comma), those holes denoised jointly.
+    those spelt most like the slip first; else an insertion at the row's end (the fill's
+    leading closing brackets and colon alone first, then all of its closing marks alone) or
+    between two operands (a dropped colon, bracket or comma), those holes denoised jointly.
     Of the candidates that remove an error
     (adding none) and name nothing the document lacks, the one leaving the fewest errors, in that
     order, wins. ``checked`` is ``_check`` of the function."""
@@ -614,8 +617,11 @@ def mend_rows(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel,
         first, last = _line_start(doc, req.first_row), _line_end(doc, req.last_row)
         choices = masked_choices(engine, doc.text[first:last],
                                  [(h.start - first, h.end - first) for h in words], WORD_CHOICES)
-        candidates += [(hole, text.strip()) for hole, options in zip(words, choices)
-                       for text, _ in options if names.WORD.fullmatch(text.strip())]
+        for hole, options in zip(words, choices):  # a slip is spelt like the word meant
+            slip = doc.text[hole.start : hole.end]
+            texts = [text.strip() for text, _ in options if names.WORD.fullmatch(text.strip())]
+            candidates += [(hole, text) for text in sorted(
+                texts, key=lambda text: -SequenceMatcher(None, slip, text).ratio())]
     if inserts and not cancel():
         laid = sorted(inserts, key=lambda hole: hole.start)
         bounds = [0, *(edge for hole in laid for edge in (hole.start, hole.end)), len(doc.text)]
@@ -628,8 +634,9 @@ def mend_rows(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel,
                                             cancel=cancel).texts))
         for hole in inserts:  # at a row's end, what closes comes first: the least that mends
             text = fills.get(hole, "").rstrip()
-            closing = _CLOSERS.match(text).group() if hole.kind == "end" else ""
-            candidates += [(hole, closing)] * (closing != text) + [(hole, text)]
+            least = [_CLOSERS.match(text).group(), "".join(c for c in text if c in _CLOSING)]
+            for option in dict.fromkeys([*least, text] if hole.kind == "end" else [text]):
+                candidates.append((hole, option))
     if cancel():
         return None
     known = names.known_words(doc.text, doc.language)

@@ -808,6 +808,24 @@ def test_a_misspelt_keyword_is_replaced_whole_by_a_word_that_removes_the_error(
     assert len(calls) == 2
 
 
+def test_the_least_mend_comes_first(token_scores, word_choices, monkeypatch, engine):
+    """Of mends that all parse: the word spelt most like the slip, the fill's closing marks
+    alone at a row's end."""
+    text = "def f(x, y):\n    retrun x\n"
+    doc = open_doc(text)
+    word_choices.append([[(" assert", -0.5), (" return", -1.0)]])  # both parse
+    _spans_seen(monkeypatch, lambda pieces, budgets: [""] * len(budgets))
+    fixed = apply(doc, actions.run_fix(engine, actions.fix_request(doc, 1, 4), CFG, NEVER))
+    assert fixed == "def f(x, y):\n    return x\n"
+    for text, fill, row in (("    if x > y\n        return x\n", "1:", "    if x > y:"),
+                            ("    return g(x\n", ", x)", "    return g(x)"),
+                            ("    return g(\n", "(k)", "    return g()")):
+        doc = open_doc("def f(x, y, g):\n" + text)
+        _spans_seen(monkeypatch, lambda pieces, budgets, fill=fill: [fill] * len(budgets))
+        fixed = apply(doc, actions.run_fix(engine, actions.fix_request(doc, 1, 4), CFG, NEVER))
+        assert fixed.split("\n")[1] == row, (fill, fixed)
+
+
 def test_a_misspelt_keyword_is_mended_in_other_languages_too(token_scores, word_choices,
                                                              monkeypatch, engine):
     """Without Python's list, the grammar's own keywords are the words the language knows."""
