@@ -595,48 +595,20 @@ def mend_rows(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel,
               checked: tuple[SyntaxCheck, int, int]
               ) -> tuple[int, list[types.TextEdit]] | None:
     """(syntax errors left, the edit) of a slip mended on a broken row, at a hole of
-    ``slips.holes`` on the first ``MEND_ROWS`` flagged rows: a misspelt word replaced by one of
-    the ``WORD_CHOICES`` words the model likes best there (``model.scoring.masked_choices``),
-    those spelt most like the slip first; else an insertion at the row's end (the fill's
-    leading closing brackets and colon alone first, then all of its closing marks alone) or
-    between two operands (a dropped colon, bracket or comma), those holes denoised jointly.
-    Of the candidates that remove an error
-    (adding none) and name nothing the document lacks, the one leaving the fewest errors, in that
-    order, wins. ``checked`` is ``_check`` of the function."""
-    from model import infill_spans
-    from model.scoring import masked_choices
-
+    ``slips.holes`` on the first ``MEND_ROWS`` flagged rows: a misspelt word replaced
+    (``_word_options``), else an insertion at the row's end or between two operands
+    (``_insert_options``). Of the candidates that remove an error, add none and name nothing
+    the document lacks, the one leaving the fewest errors wins, the first in that order (the
+    least mend) of those. ``checked`` is ``_check`` of the function."""
     doc = req.doc
     check, start, end = checked
     rows = [(_line_start(doc, row), doc.line_text(row)) for row in list(req.flagged)[:MEND_ROWS]]
     holes = slips.holes(doc.text, rows, doc.language)
-    words = sorted((hole for hole in holes if hole.kind == "word"), key=lambda hole: hole.start)
+    words = [hole for hole in holes if hole.kind == "word"]
     inserts = [hole for hole in holes if hole.kind != "word"]
-    candidates: list[tuple[slips.Hole, str]] = []
-    if words:
-        first, last = _line_start(doc, req.first_row), _line_end(doc, req.last_row)
-        choices = masked_choices(engine, doc.text[first:last],
-                                 [(h.start - first, h.end - first) for h in words], WORD_CHOICES)
-        for hole, options in zip(words, choices):  # a slip is spelt like the word meant
-            slip = doc.text[hole.start : hole.end]
-            texts = [text.strip() for text, _ in options if names.WORD.fullmatch(text.strip())]
-            candidates += [(hole, text) for text in sorted(
-                texts, key=lambda text: -SequenceMatcher(None, slip, text).ratio())]
+    candidates = _word_options(engine, req, words) if words else []
     if inserts and not cancel():
-        laid = sorted(inserts, key=lambda hole: hole.start)
-        bounds = [0, *(edge for hole in laid for edge in (hole.start, hole.end)), len(doc.text)]
-        pieces = [doc.text[bounds[i] : bounds[i + 1]] for i in range(0, len(bounds), 2)]
-        pieces[0], pieces[-1] = _context(cfg, req.around[0] + pieces[0],
-                                         pieces[-1] + req.around[1])
-        budgets = [hole.budget for hole in laid]
-        settings = decode_settings(cfg, max(budgets), True, False, engine, explicit=True)
-        fills = dict(zip(laid, infill_spans(engine, pieces, budgets, settings,
-                                            cancel=cancel).texts))
-        for hole in inserts:  # at a row's end, what closes comes first: the least that mends
-            text = fills.get(hole, "").rstrip()
-            least = [_CLOSERS.match(text).group(), "".join(c for c in text if c in _CLOSING)]
-            for option in dict.fromkeys([*least, text] if hole.kind == "end" else [text]):
-                candidates.append((hole, option))
+        candidates += _insert_options(engine, req, cfg, inserts, cancel)
     if cancel():
         return None
     known = names.known_words(doc.text, doc.language)
@@ -648,6 +620,8 @@ def mend_rows(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel,
         left = check.errors(doc.text[start : hole.start] + text + doc.text[hole.end : end])
         if left <= _errors_left(check) and (best is None or left < best[0]):
             best = (left, hole, text)
+            if not left:
+                break
     if best is None:
         return None
     left, hole, text = best
@@ -656,6 +630,51 @@ def mend_rows(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel,
     first, last = _line_start(doc, row), _line_end(doc, row)
     return left, replace_span(doc, first, last, doc.text[first : hole.start] + text
                               + doc.text[hole.end : last], by_lines=True)
+
+
+def _word_options(engine, req: FixRequest, words: list[slips.Hole]
+                  ) -> list[tuple[slips.Hole, str]]:
+    """For each word hole, the ``WORD_CHOICES`` words the model likes best in its place, the
+    word as one mask token (``model.scoring.masked_choices``, the function as context), those
+    spelt most like the slip first: a slip is spelt like the word meant."""
+    from model.scoring import masked_choices
+
+    doc = req.doc
+    words = sorted(words, key=lambda hole: hole.start)
+    first, last = _line_start(doc, req.first_row), _line_end(doc, req.last_row)
+    choices = masked_choices(engine, doc.text[first:last],
+                             [(h.start - first, h.end - first) for h in words], WORD_CHOICES)
+    options = []
+    for hole, found in zip(words, choices):
+        slip = doc.text[hole.start : hole.end]
+        texts = [text.strip() for text, _ in found if names.WORD.fullmatch(text.strip())]
+        options += [(hole, text) for text in sorted(
+            texts, key=lambda text: -SequenceMatcher(None, slip, text).ratio())]
+    return options
+
+
+def _insert_options(engine, req: FixRequest, cfg: ServerConfig, inserts: list[slips.Hole],
+                    cancel: Cancel) -> list[tuple[slips.Hole, str]]:
+    """The insertion holes denoised jointly (decoded as an explicit request), in the holes'
+    order; at a row's end the fill's leading closing brackets and colon alone come first, then
+    all of its closing marks alone, then the whole fill."""
+    from model import infill_spans
+
+    doc = req.doc
+    laid = sorted(inserts, key=lambda hole: hole.start)
+    bounds = [0, *(edge for hole in laid for edge in (hole.start, hole.end)), len(doc.text)]
+    pieces = [doc.text[bounds[i] : bounds[i + 1]] for i in range(0, len(bounds), 2)]
+    pieces[0], pieces[-1] = _context(cfg, req.around[0] + pieces[0], pieces[-1] + req.around[1])
+    budgets = [hole.budget for hole in laid]
+    settings = decode_settings(cfg, max(budgets), True, False, engine, explicit=True)
+    fills = dict(zip(laid, infill_spans(engine, pieces, budgets, settings, cancel=cancel).texts))
+    options = []
+    for hole in inserts:
+        text = fills.get(hole, "").rstrip()
+        least = [_CLOSERS.match(text).group(), "".join(c for c in text if c in _CLOSING)]
+        for option in dict.fromkeys([*least, text] if hole.kind == "end" else [text]):
+            options.append((hole, option))
+    return options
 
 
 def rewrite_rows(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel
