@@ -474,10 +474,11 @@ def _line_block(doc: Document, offset: int) -> tuple[int, int, int]:
 
 def fix_request(doc: Document, line: int, character: int,
                 diagnostic_rows: list[int] | None = None,
-                around: tuple[str, str] = ("", "")) -> FixRequest | None:
-    """What "Fix this function" would mask: diagnostics, else syntax errors (the row CPython
-    names, with tree-sitter's next to it), else the model;
-    ``around`` as for ``inline_request``."""
+                around: tuple[str, str] = ("", ""), pin: bool = True) -> FixRequest | None:
+    """What "Fix this function" would mask: diagnostics, else syntax errors (with ``pin``, the
+    row CPython names, with tree-sitter's next to it; without, tree-sitter's alone, as cheap as
+    asking whether a fix applies should be), else the model; ``around`` as for
+    ``inline_request``."""
     rows = function_rows(doc, line, character)
     if rows is None:
         return None
@@ -487,7 +488,7 @@ def fix_request(doc: Document, line: int, character: int,
     if not flagged and doc.tree is not None:
         start, end = doc.byte_at(_line_start(doc, first)), doc.byte_at(_line_end(doc, last))
         flagged = [r for r in regions.error_rows(doc.tree, start, end) if r in inside]
-        pinned = _python_error_row(doc, first, last)
+        pinned = _python_error_row(doc, first, last) if pin else None
         if pinned is not None:  # and tree-sitter's rows next to it
             flagged = sorted({pinned, *(r for r in flagged if abs(r - pinned) <= 1)})
     comments = set()

@@ -908,6 +908,7 @@ def test_an_unclosed_bracket_is_flagged_on_its_row_not_where_tree_sitter_smears_
     assert 1 in actions.regions.error_rows(doc.tree)  # tree-sitter's error starts at the def
     req = actions.fix_request(doc, 3, 8)
     assert req.flagged[0] == 3 and 1 not in req.flagged  # CPython names the row
+    assert actions.fix_request(doc, 3, 8, pin=False).flagged == (1,)  # asked whether it applies
     # the fill ``) + 1`` parses too, but its closing bracket alone is the least that mends
     _spans_seen(monkeypatch, lambda pieces, budgets: [") + 1"] + [""] * (len(budgets) - 1))
     assert apply(doc, actions.run_fix(engine, req, CFG, NEVER)) == text.replace("(x\n", "(x)\n")

@@ -63,7 +63,8 @@ def offered(ls: InfillServer, doc: Document, line: int, character: int,
             rows: list[int]) -> list[str]:
     """The actions that apply at a position (cheap: tree-sitter only)."""
     names = []
-    if ls.config.features.fix_function and actions.fix_request(doc, line, character, rows):
+    if ls.config.features.fix_function and actions.fix_request(doc, line, character, rows,
+                                                                pin=False):
         names.append(FIX)
     if ls.config.features.docstring and actions.docstring_request(doc, line, character):
         names.append(DOCSTRING)
