@@ -19,12 +19,12 @@ from collections import Counter
 from dataclasses import dataclass
 
 from lsp_server.names import WORD, language_words
+from lsp_server.syntax_check import STRINGS_AND_COMMENT
 
 WORD_TOKENS = 1  # a keyword is one token, its misspelling often two
 END_TOKENS = 2  # a dropped colon or bracket, with room for a space
 GAP_TOKENS = 1  # a dropped comma
 MAX_HOLES = 6  # most holes denoised jointly: each hides context from the others
-_STRING = re.compile(r"""'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|#.*""")
 _GAP = re.compile(r"(?<=[\w)\]}]) +(?=[\w(\[{])")
 _NOT_OPERANDS = frozenset(keyword.kwlist) - {"True", "False", "None"}
 
@@ -76,4 +76,4 @@ def _code(row: str) -> str:
         found = match.group()
         return " " * len(found) if found.startswith("#") else "0" * len(found)
 
-    return _STRING.sub(blank, row)
+    return STRINGS_AND_COMMENT.sub(blank, row)

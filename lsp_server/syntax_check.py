@@ -106,7 +106,8 @@ def python_error_row(source: str) -> int | None:
 _CLAUSE_HEADERS = {"elif": "if 1:\n    pass\n", "else": "if 1:\n    pass\n",
                    "except": "try:\n    pass\n", "finally": "try:\n    pass\n"}
 _BRACKETS = {"(": ")", "[": "]", "{": "}"}
-_STRINGS_AND_COMMENT = re.compile(r"""'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|#.*""")
+STRINGS_AND_COMMENT = re.compile(  # on one line of Python
+    r"""'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|#.*""")
 
 
 def python_line_parses(line: str) -> bool:
@@ -131,14 +132,14 @@ def python_line_parses(line: str) -> bool:
 
 def opens_python_block(line: str) -> bool:
     """Whether a Python line ends in a block header's ``:`` (outside strings and comments)."""
-    return _STRINGS_AND_COMMENT.sub("", line).rstrip().endswith(":")
+    return STRINGS_AND_COMMENT.sub("", line).rstrip().endswith(":")
 
 
 def _unbalanced(code: str) -> tuple[str, str]:
     """(openers, closers) that would balance the brackets of ``code``, outside its strings."""
     stack, opens = [], ""
     closer_of = {close: open_ for open_, close in _BRACKETS.items()}
-    for ch in _STRINGS_AND_COMMENT.sub("", code):
+    for ch in STRINGS_AND_COMMENT.sub("", code):
         if ch in _BRACKETS:
             stack.append(ch)
         elif ch in closer_of:

@@ -98,6 +98,8 @@ def masked_choices(engine: Engine, text: str, spans: list[tuple[int, int]], k: i
         ids, at = [engine.eos_id, *ids], [i + 1 for i in at]
     ids = torch.tensor(ids[:max_tokens])
     at = torch.tensor([i for i in at if i < len(ids)], dtype=torch.long)
+    if not len(at):  # every span past ``max_tokens``
+        return [[] for _ in spans]
     region = torch.zeros(1, len(ids), dtype=torch.bool)
     region[0, at] = True
     logits = engine.network(ids[None].to(engine.device), region=region.to(engine.device),

@@ -98,3 +98,6 @@ def test_choices_in_place_of_a_span_are_the_best_tokens_when_it_is_one_mask(engi
     assert len(first) == len(second) == 2  # both masked in the one pass: the second sees less
     assert [p for _, p in second] != pytest.approx([p for _, p in choices[:2]])
     assert model.scoring.masked_choices(engine, TEXT, []) == []
+    near, far = model.scoring.masked_choices(engine, TEXT, [(0, 3), (start, end)], max_tokens=4)
+    assert len(near) == 8 and far == []  # past ``max_tokens``: no choices
+    assert model.scoring.masked_choices(engine, TEXT, [(start, end)], max_tokens=4) == [[]]
