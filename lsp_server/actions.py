@@ -40,6 +40,9 @@ CHARS_PER_TOKEN = 6  # generous: context is cut by characters before the sampler
 _WORD_BEFORE = re.compile(r"\w+$")
 MEND_ROWS = 3  # the broken rows ``mend_rows`` looks at
 WORD_CHOICES = 8  # the model's words tried in place of a misspelt one
+CLOSER_SPOTS = 8  # most places a dropped closing bracket is tried (the last ones in the row)
+CLOSER_PASSES = 3  # scoring passes per place (model card: 3 found as many as 6)
+END_PRIOR = 1.0  # nats added to the row's end for a dropped closing bracket: where most go
 _CLOSING = ")]}:;"
 _CLOSERS = re.compile(f"[{re.escape(_CLOSING)}]*")
 LARGE_SPAN = 8 * regions.CHECK_SPAN_BYTES  # chars: checked incrementally, tree-sitter only
@@ -597,7 +600,8 @@ def mend_rows(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel,
               ) -> tuple[int, list[types.TextEdit]] | None:
     """(syntax errors left, the edit) of a slip mended on a broken row, at a hole of
     ``slips.holes`` on the first ``MEND_ROWS`` flagged rows: a misspelt word replaced
-    (``_word_options``), else an insertion at the row's end or between two operands
+    (``_word_options``), else a dropped closing bracket put back where the model likes it best
+    (``_closer_options``), else an insertion at the row's end or between two operands
     (``_insert_options``). Of the candidates that remove an error, add none and name nothing
     the document lacks, the one leaving the fewest errors wins, the first in that order (the
     least mend) of those. ``checked`` is ``_check`` of the function."""
@@ -608,6 +612,8 @@ def mend_rows(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel,
     words = [hole for hole in holes if hole.kind == "word"]
     inserts = [hole for hole in holes if hole.kind != "word"]
     candidates = _word_options(engine, req, words) if words else []
+    if not cancel():
+        candidates += _closer_options(engine, req, rows, checked, cancel)
     if inserts and not cancel():
         candidates += _insert_options(engine, req, cfg, inserts, cancel)
     if cancel():
@@ -652,6 +658,56 @@ def _word_options(engine, req: FixRequest, words: list[slips.Hole]
         options += [(hole, text) for text in sorted(
             texts, key=lambda text: -SequenceMatcher(None, slip, text).ratio())]
     return options
+
+
+def _closer_options(engine, req: FixRequest, rows: list[tuple[int, str]],
+                    checked: tuple[SyntaxCheck, int, int], cancel: Cancel
+                    ) -> list[tuple[slips.Hole, str]]:
+    """For each bracket a row opens and never closes (``slips.unclosed``), its closer at each
+    of the last ``CLOSER_SPOTS`` ``slips.closer_spots`` that leave the fewest syntax errors, the
+    row the model finds likeliest first (``_row_logprob``; the row's end gets ``END_PRIOR``): a
+    closer dropped mid-row (``math.ceil(i)**2``) parses at the row's end too, meaning another
+    thing."""
+    doc = req.doc
+    check, start, end = checked
+    options = []
+    for row_start, row in rows:
+        for a, b, closer in slips.unclosed(row):
+            spots = {}
+            for at in slips.closer_spots(row, a, b):
+                spots.setdefault(row[:at] + closer + row[at:], (check.errors(
+                    doc.text[start : row_start + at] + closer + doc.text[row_start + at : end]),
+                    at))
+            fewest = min((left for left, _ in spots.values()), default=None)
+            if fewest is None or fewest > _errors_left(check):
+                continue
+            kept = [(at, text) for text, (left, at) in spots.items() if left == fewest]
+            kept = kept[-CLOSER_SPOTS:]
+            scores = [0.0] * (len(kept) - 1) + [END_PRIOR]
+            for i, (_, text) in enumerate(kept if len(kept) > 1 else ()):
+                found = _row_logprob(engine, req, (row_start, row_start + len(row)), text,
+                                     cancel)
+                if found is None:
+                    return options
+                scores[i] += found
+            options += [(slips.Hole(row_start + at, row_start + at, 1, "close"), closer)
+                        for _, (at, _) in sorted(zip(scores, kept), key=lambda x: -x[0])]
+    return options
+
+
+def _row_logprob(engine, req: FixRequest, span: tuple[int, int], row: str, cancel: Cancel
+                 ) -> float | None:
+    """How likely the model finds ``row`` in place of the document's chars ``span``, the
+    function as context: its tokens' summed log-probabilities, each masked
+    (``model.scoring.masked_scores`` in ``CLOSER_PASSES`` passes); None when cancelled."""
+    from model.scoring import masked_scores
+
+    doc = req.doc
+    first, last = _line_start(doc, req.first_row), _line_end(doc, req.last_row)
+    text = doc.text[first : span[0]] + row + doc.text[span[1] : last]
+    at = span[0] - first
+    scores = masked_scores(engine, text, [(at, at + len(row))], CLOSER_PASSES, cancel)
+    return None if scores is None else sum(score.logprob for score in scores)
 
 
 def _insert_options(engine, req: FixRequest, cfg: ServerConfig, inserts: list[slips.Hole],

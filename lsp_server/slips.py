@@ -9,6 +9,9 @@ Three kinds, in the order their fills are preferred:
 - ``end``: the row's end, an insertion (a dropped colon or closing bracket);
 - ``gap``: a space between two operands, an insertion (a dropped comma: ``f(a b)``); Python
   only, where a keyword tells an operand from a statement's words.
+
+A bracket the row opens and never closes (``unclosed``) may have lost its closer anywhere
+after it: ``closer_spots`` are the places it could go, for the model to choose among.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ GAP_TOKENS = 1  # a dropped comma
 MAX_HOLES = 6  # most holes denoised jointly: each hides context from the others
 _GAP = re.compile(r"(?<=[\w)\]}]) +(?=[\w(\[{])")
 _NOT_OPERANDS = frozenset(keyword.kwlist) - {"True", "False", "None"}
+_PAIRS = {"(": ")", "[": "]", "{": "}"}
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,39 @@ def holes(text: str, rows: list[tuple[int, str]], language: str | None) -> list[
                 continue
             gaps.append(Hole(start + match.start(), start + match.start(), GAP_TOKENS, "gap"))
     return (words + ends + gaps)[:MAX_HOLES]
+
+
+def unclosed(row: str) -> list[tuple[int, int, str]]:
+    """``(first, last, closer)`` for each bracket the row opens and never closes, innermost
+    first: its ``closer`` was dropped somewhere in the row's offsets ``first..last`` (from just
+    after the bracket to the row's end, or to the closer of an outer bracket that skips it)."""
+    code = _code(row)
+    stack, found = [], []
+    for at, char in enumerate(code):
+        if char in _PAIRS:
+            stack.append(at)
+        elif char in _PAIRS.values() and any(_PAIRS[code[i]] == char for i in stack):
+            while _PAIRS[code[stack[-1]]] != char:
+                opened = stack.pop()
+                found.append((opened + 1, at, _PAIRS[code[opened]]))
+            stack.pop()
+    end = len(code.rstrip())
+    return found + [(opened + 1, end, _PAIRS[code[opened]]) for opened in reversed(stack)]
+
+
+def closer_spots(row: str, first: int, last: int) -> list[int]:
+    """The row's offsets in ``first..last`` where a closing bracket could follow a token: right
+    after one (not a space, not inside a word or string, not after an opening bracket but the
+    first)."""
+    code = _code(row)
+    return [at for at in range(first, last + 1)
+            if at == first or not (code[at - 1].isspace() or code[at - 1] in _PAIRS
+                                   or at < len(code) and _in_word(code[at - 1] + code[at]))]
+
+
+def _in_word(pair: str) -> bool:
+    """Whether two chars are both word chars (a string is a run of ``0``)."""
+    return bool(re.fullmatch(r"\w\w", pair))
 
 
 def _code(row: str) -> str:

@@ -869,6 +869,59 @@ def test_slip_holes(row, holes):
     assert all(h.kind != "gap" for h in slips.holes(text, [(10, row)], "rust"))
 
 
+@pytest.mark.parametrize(
+    ("row", "closed"),
+    [("    y = math.ceil(i**2", ["    y = math.ceil()i**2", "    y = math.ceil(i)**2",
+                                "    y = math.ceil(i*)*2", "    y = math.ceil(i**)2",
+                                "    y = math.ceil(i**2)"]),
+     # the ``]`` of the outer bracket skips ``str(``: its closer goes before it
+     ("    ' '.join([str(x for x in r(n)])", ["    ' '.join([str()x for x in r(n)])",
+                                             "    ' '.join([str(x) for x in r(n)])",
+                                             "    ' '.join([str(x for) x in r(n)])",
+                                             "    ' '.join([str(x for x) in r(n)])",
+                                             "    ' '.join([str(x for x in) r(n)])",
+                                             "    ' '.join([str(x for x in r)(n)])",
+                                             "    ' '.join([str(x for x in r(n))])"]),
+     ('    s = "(" + f(x)', []),  # a bracket in a string is no bracket
+     ("    frq[i += 1  # (", ["    frq[]i += 1  # (", "    frq[i] += 1  # (",
+                            "    frq[i +]= 1  # (", "    frq[i +=] 1  # (",
+                            "    frq[i += 1]  # ("])],
+)
+def test_a_dropped_closer_may_go_after_any_token_the_bracket_opens(row, closed):
+    found = [row[:at] + closer + row[at:] for a, b, closer in slips.unclosed(row)
+             for at in slips.closer_spots(row, a, b)]
+    assert list(dict.fromkeys(found)) == closed
+
+
+def test_a_dropped_closer_goes_where_the_model_likes_the_row_best(word_choices, monkeypatch,
+                                                                   engine):
+    """Of the places a closer may go that parse: the row the model scores highest, the row's
+    end ahead by ``END_PRIOR``."""
+    from model import scoring
+
+    text = "import math\n\n\ndef f(i):\n    return math.ceil(i**2\n"
+    doc = open_doc(text)
+    req = actions.fix_request(doc, 4, 4)
+    assert 4 in req.flagged
+    rows, liked = [], {}
+
+    def fake(engine, text, spans, passes=scoring.PASSES, cancel=None):
+        [(a, b)] = spans
+        rows.append(text[a:b].strip())
+        return [scoring.TokenScore(a, b, liked.get(rows[-1], -3.0), "", 0.0)]
+
+    monkeypatch.setattr(scoring, "masked_scores", fake)
+    _spans_seen(monkeypatch, lambda pieces, budgets: [""] * len(budgets))
+    for mid, fixed in ((-1.0, "return math.ceil(i)**2"), (-2.5, "return math.ceil(i**2)")):
+        rows.clear()
+        liked["return math.ceil(i)**2"] = mid  # the row's end: -3.0
+        word_choices.append([[], [], []])
+        assert apply(doc, actions.run_fix(engine, req, CFG, NEVER)).split("\n")[4] == (
+            "    " + fixed)
+        # only the places that parse are scored: ``ceil()i**2`` and ``i*)*2`` are not
+        assert sorted(set(rows)) == ["return math.ceil(i)**2", "return math.ceil(i**2)"]
+
+
 def test_a_mend_that_leaves_errors_gives_way_to_a_token_repair_that_leaves_fewer(
         token_scores, word_choices, monkeypatch, engine):
     wanted, _ = token_scores
