@@ -672,9 +672,9 @@ def _closer_options(engine, req: FixRequest, rows: list[tuple[int, str]],
     check, start, end = checked
     options = []
     for row_start, row in rows:
-        for a, b, closer in slips.unclosed(row):
+        for a, b, closer in slips.unclosed(row, doc.language):
             spots = {}
-            for at in slips.closer_spots(row, a, b):
+            for at in slips.closer_spots(row, doc.language, a, b):
                 spots.setdefault(row[:at] + closer + row[at:], (check.errors(
                     doc.text[start : row_start + at] + closer + doc.text[row_start + at : end]),
                     at))

@@ -7,8 +7,9 @@ Three kinds, in the order their fills are preferred:
   builtins and keywords, another grammar's keywords), replaced whole by one token (a
   misspelt keyword such as ``retrun`` is two tokens, beyond a one-token repair);
 - ``end``: the row's end, an insertion (a dropped colon or closing bracket);
-- ``gap``: a space between two operands, an insertion (a dropped comma: ``f(a b)``); Python
-  only, where a keyword tells an operand from a statement's words.
+- ``gap``: a space between two operands, an insertion (a dropped comma: ``f(a b)``); not
+  next to a keyword (Python's, or the grammar's), which tells an operand from a statement's
+  words.
 
 A bracket the row opens and never closes (``unclosed``) may have lost its closer anywhere
 after it: ``closer_spots`` are the places it could go, for the model to choose among.
@@ -29,7 +30,20 @@ END_TOKENS = 2  # a dropped colon or bracket, with room for a space
 GAP_TOKENS = 1  # a dropped comma
 MAX_HOLES = 6  # most holes denoised jointly: each hides context from the others
 _GAP = re.compile(r"(?<=[\w)\]}]) +(?=[\w(\[{])")
-_NOT_OPERANDS = frozenset(keyword.kwlist) - {"True", "False", "None"}
+_OPERAND_WORDS = frozenset({"True", "False", "None", "true", "false"})
+_DOUBLE = r'"(?:[^"\\]|\\.)*"'
+_SINGLE = r"'(?:[^'\\]|\\.)*'"
+_CHAR = r"'(?:[^'\\]|\\[^']*)'"  # a char literal: a lone quote is a lifetime (``'a``)
+_COMMENTS = r"/\*.*?(?:\*/|$)|//.*"
+_TEMPLATE = r"`[^`]*`?"  # may go on past the row
+_STRINGS_AND_COMMENTS = {  # on one row; a comment blanks to spaces, a string to ``0``s
+    "python": STRINGS_AND_COMMENT,
+    "javascript": re.compile("|".join((_COMMENTS, _DOUBLE, _SINGLE, _TEMPLATE))),
+    "go": re.compile("|".join((_COMMENTS, _DOUBLE, _CHAR, _TEMPLATE))),
+    "rust": re.compile("|".join((_COMMENTS, _DOUBLE, _CHAR))),
+}
+_STRINGS_AND_COMMENTS["typescript"] = _STRINGS_AND_COMMENTS["tsx"] = _STRINGS_AND_COMMENTS[
+    "javascript"]
 _PAIRS = {"(": ")", "[": "]", "{": "}"}
 
 
@@ -47,12 +61,13 @@ class Hole:
 def holes(text: str, rows: list[tuple[int, str]], language: str | None) -> list[Hole]:
     """The holes of the rows ``(offset of the row's start, row)`` of the document ``text`` in
     ``language``, words first, at most ``MAX_HOLES``."""
-    python = language == "python"
     builtin = language_words(language)
+    statement_words = (frozenset(keyword.kwlist) if language == "python" else builtin) \
+        - _OPERAND_WORDS
     known = Counter(WORD.findall(text))
     words, ends, gaps = [], [], []
     for start, row in rows:
-        code = _code(row)
+        code = _code(row, language)
         taken = []
         for match in WORD.finditer(code):
             word = match.group()
@@ -63,21 +78,21 @@ def holes(text: str, rows: list[tuple[int, str]], language: str | None) -> list[
         end = len(code.rstrip())
         if end and end not in taken:
             ends.append(Hole(start + end, start + end, END_TOKENS, "end"))
-        for match in _GAP.finditer(code) if python else ():
+        for match in _GAP.finditer(code) if statement_words else ():
             left = re.search(r"\w*$", code[: match.start()]).group()
             right = re.match(r"\w*", code[match.end() :]).group()
-            if left in _NOT_OPERANDS or right in _NOT_OPERANDS or match.start() in taken \
+            if left in statement_words or right in statement_words or match.start() in taken \
                     or match.end() in taken:
                 continue
             gaps.append(Hole(start + match.start(), start + match.start(), GAP_TOKENS, "gap"))
     return (words + ends + gaps)[:MAX_HOLES]
 
 
-def unclosed(row: str) -> list[tuple[int, int, str]]:
+def unclosed(row: str, language: str | None) -> list[tuple[int, int, str]]:
     """``(first, last, closer)`` for each bracket the row opens and never closes, innermost
     first: its ``closer`` was dropped somewhere in the row's offsets ``first..last`` (from just
     after the bracket to the row's end, or to the closer of an outer bracket that skips it)."""
-    code = _code(row)
+    code = _code(row, language)
     stack, found = [], []
     for at, char in enumerate(code):
         if char in _PAIRS:
@@ -91,11 +106,11 @@ def unclosed(row: str) -> list[tuple[int, int, str]]:
     return found + [(opened + 1, end, _PAIRS[code[opened]]) for opened in reversed(stack)]
 
 
-def closer_spots(row: str, first: int, last: int) -> list[int]:
+def closer_spots(row: str, language: str | None, first: int, last: int) -> list[int]:
     """The row's offsets in ``first..last`` where a closing bracket could follow a token: right
     after one (not a space, not inside a word or string, not after an opening bracket but the
     first)."""
-    code = _code(row)
+    code = _code(row, language)
     return [at for at in range(first, last + 1)
             if at == first or not (code[at - 1].isspace() or code[at - 1] in _PAIRS
                                    or at < len(code) and _in_word(code[at - 1] + code[at]))]
@@ -106,11 +121,11 @@ def _in_word(pair: str) -> bool:
     return bool(re.fullmatch(r"\w\w", pair))
 
 
-def _code(row: str) -> str:
-    """The row with its strings as runs of ``0`` (operands) and its comment as spaces, so that
-    offsets stay."""
+def _code(row: str, language: str | None) -> str:
+    """The row with its strings as runs of ``0`` (operands) and its comments as spaces, so
+    that offsets stay (a language without a grammar: Python's quotes and ``#``)."""
     def blank(match: re.Match) -> str:
         found = match.group()
-        return " " * len(found) if found.startswith("#") else "0" * len(found)
+        return " " * len(found) if found.startswith(("#", "//", "/*")) else "0" * len(found)
 
-    return STRINGS_AND_COMMENT.sub(blank, row)
+    return _STRINGS_AND_COMMENTS.get(language, STRINGS_AND_COMMENT).sub(blank, row)

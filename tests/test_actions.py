@@ -840,15 +840,22 @@ def test_a_misspelt_keyword_is_mended_in_other_languages_too(token_scores, word_
         "javascript")
 
 
-def test_a_dropped_comma_is_inserted_between_two_operands(token_scores, monkeypatch, engine):
-    text = "def f(a, b):\n    return max(a b, key=len)\n"
-    doc = open_doc(text)
+@pytest.mark.parametrize(
+    ("uri", "language", "text"),
+    [("file:///a.py", "python", "def f(a, b):\n    return max(a b, key=len)\n"),
+     ("file:///a.ts", "typescript",
+      "function f(a: number, b: number, max: (x: number, y: number) => number) {\n"
+      "  return max(a b, 0);\n}\n")],
+)
+def test_a_dropped_comma_is_inserted_between_two_operands(token_scores, monkeypatch, engine,
+                                                          uri, language, text):
+    doc = open_doc(text, uri, language)
     req = actions.fix_request(doc, 1, 4)
     # holes: the row's end, then the gap between ``a`` and ``b`` (not after ``return``)
     calls = _spans_seen(monkeypatch, lambda pieces, budgets: [",", " +"])  # in text order
     assert apply(doc, actions.run_fix(engine, req, CFG, NEVER)) == text.replace("a b", "a, b")
     [(pieces, budgets)] = calls
-    assert pieces[1] == " b, key=len)" and budgets == [slips.GAP_TOKENS, slips.END_TOKENS]
+    assert pieces[1].startswith(" b, ") and budgets == [slips.GAP_TOKENS, slips.END_TOKENS]
 
 
 @pytest.mark.parametrize(
@@ -866,7 +873,24 @@ def test_slip_holes(row, holes):
     assert [(text[h.start : h.end], h.kind) for h in found] == holes
     gaps = [h.start - 10 for h in found if h.kind == "gap"]
     assert all(row[at - 1] != " " and row[at] == " " for at in gaps)
-    assert all(h.kind != "gap" for h in slips.holes(text, [(10, row)], "rust"))
+
+
+@pytest.mark.parametrize(
+    ("language", "head", "row"),
+    [("rust", "fn f(a: i32, b: i32) -> i32 {", "  let n = max(a b); // max(a b) '('"),
+     ("javascript", "function f(a, b) {", "  const n = max(a b); /* ( */ // max(a b)"),
+     ("go", "func f(a int, b int) int {", "\tvar n = max(a b) // max(a b) `(`")],
+)
+def test_slip_holes_in_other_grammars(language, head, row):
+    """The grammar's keywords are no operands; its comments and strings are no code."""
+    text = f"{head}\n{row}\n    return n\n}}\n"
+    at = len(head) + 1
+    found = slips.holes(text, [(at, row)], language)
+    code_end = row.index(" /")  # the row's end, before its comments
+    assert [(h.kind, h.start - at) for h in found] == [("end", code_end),
+                                                       ("gap", row.index("a b") + 1)]
+    assert not slips.unclosed(row, language)  # the brackets in comments and strings
+    assert "gap" not in [h.kind for h in slips.holes(text, [(at, row)], None)]  # no grammar
 
 
 @pytest.mark.parametrize(
@@ -888,8 +912,8 @@ def test_slip_holes(row, holes):
                             "    frq[i += 1]  # ("])],
 )
 def test_a_dropped_closer_may_go_after_any_token_the_bracket_opens(row, closed):
-    found = [row[:at] + closer + row[at:] for a, b, closer in slips.unclosed(row)
-             for at in slips.closer_spots(row, a, b)]
+    found = [row[:at] + closer + row[at:] for a, b, closer in slips.unclosed(row, "python")
+             for at in slips.closer_spots(row, "python", a, b)]
     assert list(dict.fromkeys(found)) == closed
 
 
