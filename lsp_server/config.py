@@ -29,6 +29,7 @@ CAREFUL = (0.9, 0.5)
 BLOCK = (0.9, 0.75)
 THOROUGH = (0.9, 1.0)
 Tokens = Annotated[int, msgspec.Meta(ge=1, le=4096)]
+LanguageId = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 CONTEXT, SHORT_CONTEXT = 384, 256  # tokens of code around the span (``ServerConfig.context``)
 
 
@@ -78,6 +79,11 @@ class ServerConfig(msgspec.Struct, rename="camel", forbid_unknown_fields=False):
     debounce_ms: Annotated[int, msgspec.Meta(ge=0, le=5000)] = 75
     log_level: Literal["debug", "info", "warning", "error"] | None = None  # None: --log-level
     features: Features = msgspec.field(default_factory=Features)
+    # Language ids, as the editor names them ("markdown", "javascriptreact"), whose documents
+    # get no suggestions (inline or completion item); "Fix this function" and "Insert
+    # docstring" still answer there.
+    disabled_languages: Annotated[list[LanguageId], msgspec.Meta(max_length=256)] = \
+        msgspec.field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.model_path:
@@ -87,6 +93,10 @@ class ServerConfig(msgspec.Struct, rename="camel", forbid_unknown_fields=False):
             self.model_path.encode()
         except UnicodeEncodeError:
             raise ValueError("modelPath is not valid Unicode (a lone surrogate)") from None
+
+    def suggests_in(self, language_id: str | None) -> bool:
+        """Whether a document of this LSP language id gets suggestions (``disabledLanguages``)."""
+        return language_id not in self.disabled_languages
 
     def decoding(self, fast: bool, explicit: bool = False,
                  block: bool = False) -> tuple[float, float]:
@@ -132,8 +142,8 @@ def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     for key, value in override.items():
         if value is None:
             continue
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = merge(out[key], value)
+        if isinstance(value, dict):  # its ``None`` values unset too, with or without a base
+            out[key] = merge(out[key] if isinstance(out.get(key), dict) else {}, value)
         else:
             out[key] = value
     return out

@@ -31,6 +31,7 @@ class Document:
     text: str
     tree: Tree | None = None
     skipped_reason: str | None = None
+    language_id: str | None = None  # as the client named it (``language``: the grammar's)
 
     @cached_property
     def source(self) -> bytes:
@@ -111,7 +112,8 @@ class DocumentStore:
 
     def open(self, uri: str, language_id: str | None, version: int, text: str) -> Document:
         """Track a newly opened document and parse it."""
-        doc = Document(uri, language_for(language_id, uri), version, text)
+        doc = Document(uri, language_for(language_id, uri), version, text,
+                       language_id=language_id)
         self._docs[uri] = self._parsed(doc, None)
         return self._docs[uri]
 

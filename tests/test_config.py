@@ -1,5 +1,7 @@
 """Settings: camelCase decoding, layering, errors that name the field."""
 
+import re
+
 import pytest
 import torch
 
@@ -29,6 +31,13 @@ def test_camel_case_keys_and_nested_features():
     assert cfg.features.docstring is True
 
 
+def test_disabled_languages_are_client_language_ids():
+    cfg = decode({"disabledLanguages": ["markdown", "javascriptreact"]})
+    assert not cfg.suggests_in("markdown") and not cfg.suggests_in("javascriptreact")
+    assert cfg.suggests_in("javascript") and cfg.suggests_in(None)
+    assert ServerConfig().suggests_in("markdown")
+
+
 def test_layers_merge_deeply_and_none_means_unset():
     init = {"modelPath": "/from/init", "features": {"completion": False}}
     changed = {"threshold": 0.5, "modelPath": None, "features": {"docstring": False}}
@@ -36,6 +45,7 @@ def test_layers_merge_deeply_and_none_means_unset():
     assert cfg.model_path == "/from/init"
     assert cfg.threshold == 0.5
     assert (cfg.features.completion, cfg.features.docstring) == (False, False)
+    assert decode({"features": {"completion": None}}) == ServerConfig()  # no base to merge into
 
 
 def test_empty_model_path_means_default():
@@ -63,10 +73,12 @@ def test_model_key_changes_only_with_path_device_or_precision():
         ({"logLevel": "loud"}, "$.logLevel"),
         ({"lengthSearch": "sometimes"}, "$.lengthSearch"),
         ({"fixMargin": -1}, "$.fixMargin"),
+        ({"disabledLanguages": "markdown"}, "$.disabledLanguages"),
+        ({"disabledLanguages": ["go", ""]}, "$.disabledLanguages[1]"),
     ],
 )
 def test_invalid_values_name_the_field(settings, field):
-    with pytest.raises(ConfigError, match=field.replace("$", r"\$")):
+    with pytest.raises(ConfigError, match=re.escape(field)):
         decode(settings)
 
 

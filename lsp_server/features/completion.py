@@ -16,7 +16,9 @@ async def completion(ls: InfillServer, params: types.CompletionParams
     if not ls.config.features.completion:
         return None
     doc = ls.document(params.text_document.uri)
-    found = None if doc is None else await infill_at(ls, doc, params.position, automatic=True)
+    if doc is None or not ls.config.suggests_in(doc.language_id):
+        return None
+    found = await infill_at(ls, doc, params.position, automatic=True)
     if found is None:
         return None
     req, texts = found

@@ -67,7 +67,7 @@ async def inline_completion(ls: InfillServer, params: types.InlineCompletionPara
     if not ls.config.features.inline_completion:
         return None
     doc = ls.document(params.text_document.uri)
-    if doc is None:
+    if doc is None or not ls.config.suggests_in(doc.language_id):
         return None
     automatic = params.context.trigger_kind == types.InlineCompletionTriggerKind.Automatic
     position, item = params.position, selected_item(params)

@@ -87,6 +87,30 @@ async def test_feature_flags_switch_features_off_and_on(client: LanguageClient):
     await still_serving(client)
 
 
+async def test_disabled_languages_get_no_suggestions(client: LanguageClient):
+    python, script = "file:///e2e/quiet.py", "file:///e2e/quiet.js"
+    open_document(client, python, TEXT)
+    open_document(client, script, "function double(x) {\n  return x * 2;\n}\n", "javascript")
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+        settings={"infill": {"disabledLanguages": ["python"], "features": {"completion": True}}}))
+    assert await client.text_document_inline_completion_async(inline_params(python, 1, 16)) \
+        is None
+    assert await client.text_document_completion_async(types.CompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=python),
+        position=types.Position(line=1, character=16))) is None
+    found = await client.text_document_inline_completion_async(inline_params(script, 1, 15))
+    assert found is not None and found.items  # the other languages still get suggestions
+    fixes = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=python),
+        range=types.Range(start=types.Position(line=1, character=4),
+                          end=types.Position(line=1, character=4)),
+        context=types.CodeActionContext(diagnostics=[])))
+    assert any(action.title == "Fix this function" for action in fixes or [])  # still offered
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+        settings={"infill": {"disabledLanguages": [], "features": {"completion": None}}}))
+    await still_serving(client)
+
+
 async def test_out_of_range_positions_are_clamped(client: LanguageClient):
     uri = "file:///e2e/range.py"
     open_document(client, uri, TEXT)

@@ -110,6 +110,10 @@ def test_settings_mirror_server_config():
             assert declared[key]["default"] in ("", None), key
             continue
         assert declared[key]["default"] == expected, key
+    source = (EXTENSION / "src" / "extension.ts").read_text()
+    forwarded = re.search(r"const SERVER_KEYS = \[(.*?)\];", source, re.DOTALL).group(1)
+    assert set(re.findall(r"'(\w+)'", forwarded)) == {
+        field.encode_name for field in msgspec.structs.fields(ServerConfig)}  # all sent
 
 
 @pytest.fixture(scope="module")

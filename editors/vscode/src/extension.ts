@@ -17,7 +17,8 @@ const LANGUAGES = ['python', 'javascript', 'javascriptreact', 'typescript', 'typ
 const SERVER_KEYS = [
     'modelPath', 'device', 'precision', 'threshold', 'stepsPerToken', 'maxSpanTokens', 'lineTokens',
     'blockTokens', 'contextTokens', 'syntaxAttempts', 'explicitCandidates', 'lengthSearch',
-    'knownNames', 'wholeFileCheck', 'fixMargin', 'debounceMs', 'logLevel', 'features',
+    'knownNames', 'wholeFileCheck', 'fixMargin', 'debounceMs', 'disabledLanguages', 'logLevel',
+    'features',
 ];
 const LAUNCH_KEYS = ['infill.pythonPath', 'infill.server.command', 'infill.server.env'];
 
