@@ -36,11 +36,12 @@ _SINGLE = r"'(?:[^'\\]|\\.)*'"
 _CHAR = r"'(?:[^'\\]|\\[^']*)'"  # a char literal: a lone quote is a lifetime (``'a``)
 _COMMENTS = r"/\*.*?(?:\*/|$)|//.*"
 _TEMPLATE = r"`[^`]*`?"  # may go on past the row
+_RAW = r'(?<!\w)b?r(#*)"(?:.*?"\1|.*)'  # a Rust raw string: no escapes, ends at ``"`` + its ``#``s
 _STRINGS_AND_COMMENTS = {  # on one row; a comment blanks to spaces, a string to ``0``s
     "python": STRINGS_AND_COMMENT,
     "javascript": re.compile("|".join((_COMMENTS, _DOUBLE, _SINGLE, _TEMPLATE))),
     "go": re.compile("|".join((_COMMENTS, _DOUBLE, _CHAR, _TEMPLATE))),
-    "rust": re.compile("|".join((_COMMENTS, _DOUBLE, _CHAR))),
+    "rust": re.compile("|".join((_RAW, _COMMENTS, _DOUBLE, _CHAR))),
 }
 _STRINGS_AND_COMMENTS["typescript"] = _STRINGS_AND_COMMENTS["tsx"] = _STRINGS_AND_COMMENTS[
     "javascript"]

@@ -893,6 +893,14 @@ def test_slip_holes_in_other_grammars(language, head, row):
     assert "gap" not in [h.kind for h in slips.holes(text, [(at, row)], None)]  # no grammar
 
 
+@pytest.mark.parametrize("row", ['let p = r#"a "(" b"# + g(x);', 'let p = r"C:\\" + f("(");',
+                                 'let p = br##"("#"##;', 'let p = r#"(', 'let p = "\\"(";'])
+def test_rust_raw_strings_are_no_code(row):
+    """A raw string ends at its quote and ``#``s, whatever backslashes it holds."""
+    assert not slips.unclosed(row, "rust")
+    assert slips.unclosed(row.replace("let p =", "let p = max("), "rust")
+
+
 @pytest.mark.parametrize(
     ("row", "closed"),
     [("    y = math.ceil(i**2", ["    y = math.ceil()i**2", "    y = math.ceil(i)**2",
