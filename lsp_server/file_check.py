@@ -78,34 +78,71 @@ class FileCheck:
     def __init__(self, text: str, offset: int):
         self.text, self.offset = text, offset
         self.row = text.count("\n", 0, offset)
+        self.lines = text.split("\n")
 
     @cached_property
     def below(self) -> int:
         """The first non-blank row below the cursor's (the end of the text when none)."""
-        lines = self.text.split("\n")
-        return next((r for r in range(self.row + 1, len(lines)) if lines[r].strip()), len(lines))
+        return self._non_blank(range(self.row + 1, len(self.lines)), len(self.lines))
 
     @cached_property
     def base(self) -> FileError | None:
-        """The text's own first error (parsed on first use only)."""
-        return first_error(self.text, range(self.row, self.row + 1))
+        """The text's own first error, ``return`` and the like from the cursor's row on (parsed
+        on first use only)."""
+        return first_error(self.text, range(self.row, len(self.lines)))
+
+    @cached_property
+    def filled(self) -> FileError | None:
+        """The first error of the text with its hole filled by a neutral line (``if True:``
+        for the line below, ``pass`` under the header above): what the hole hid, if that line
+        mends the hole (no error up to the line below). The hole's own error when no neutral
+        line fits (the cursor's row is not blank)."""
+        line = self._neutral_line()
+        if line is None:
+            return self.base
+        lines = self.lines[: self.row] + [line] + self.lines[self.row + 1 :]
+        return first_error("\n".join(lines), range(self.row, len(lines)))
+
+    def _non_blank(self, rows: range, default: int) -> int:
+        return next((r for r in rows if self.lines[r].strip()), default)
+
+    def _neutral_line(self) -> str | None:
+        """A line that mends the hole's own error whatever the code around it means."""
+        above = self._non_blank(range(self.row - 1, -1, -1), -1)
+        if self.lines[self.row].strip() or above < 0 or self.below >= len(self.lines):
+            return None
+        indent = _indent(self.lines[above])
+        if self.base.message.startswith("expected an indented block"):
+            return indent + ("\t" if indent.startswith("\t") else "    ") + "pass"
+        if len(indent) < len(_indent(self.lines[self.below])):
+            return indent + "if True:"
+        return None
 
     def worse(self, source: str) -> bool:
         """Whether ``source``, the text with a candidate at the offset, compiles worse: an error
-        from the cursor's row on where there was none, or before the text's own, or the hole's
-        own error (``HOLE_ERRORS``) left. Text over ``MAX_CHARS`` is not checked."""
+        from the cursor's row on where there was none, or before the text's own; or the hole's
+        own error (``HOLE_ERRORS``) left, or one the hole hid before that of the text with the
+        hole filled by a neutral line (``try:`` without ``except``). ``return`` and the like
+        count on every row from the cursor's on, since a candidate can change what a later line
+        belongs to. Text over ``MAX_CHARS`` is not checked."""
         if len(self.text) > MAX_CHARS:
             return False
         extra = source.count("\n") - self.text.count("\n")
-        new = first_error(source, range(self.row, self.row + extra + 1))
+        new = first_error(source, range(self.row, len(self.lines) + extra))
         if new is None or new.row < self.row:
             return False  # above the cursor: a bracket opened there and not closed yet, say
         base = self.base
         if base is not None and base.row < self.row:
             return False  # CPython stops before the cursor: nothing to compare
         row = max(self.row, new.row - extra)
-        if base is None:
-            return True
-        if base.row <= self.below and base.message.startswith(HOLE_ERRORS):
-            return row <= self.below
-        return row < base.row
+        if base is not None and base.row <= self.below and base.message.startswith(HOLE_ERRORS):
+            if row <= self.below:
+                return True  # the hole's own error left, or a new one before it
+            base = self.filled
+            if base is not None and base.row <= self.below:
+                return False  # no neutral line mends it: what the hole hid is unknown
+        return base is None or row < base.row
+
+
+def _indent(line: str) -> str:
+    return line[: len(line) - len(line.lstrip())]

@@ -73,6 +73,32 @@ def test_the_empty_lines_own_error_must_be_filled():
     assert worse(body, "    return 1") and not worse(body, "        return 1")
 
 
+def test_what_the_hole_hid_counts():
+    """A candidate that fills the hole but breaks the code below it (``try:`` with no
+    ``except``) is worse than a neutral header there; an error below that any header
+    leaves is the file's own."""
+    text = "def f(xs):\n    total = 0\n|\n        total += 1\n    return total\n"
+    assert worse(text, "    try:")
+    assert not worse(text, "    if xs:") and not worse(text, "    with open(xs):")
+    broken = "def f(xs):\n    total = 0\n|\n        total += 1\n    return (total\n"
+    assert not worse(broken, "    try:")  # the same error as a neutral header leaves
+    body = "def f(xs):\n    if xs:\n|\n    return 0\n"
+    assert worse(body, "        try:\n            xs = 1")
+    broken_further = "def f(xs):\n    if xs:\n|\n    return 0\n    x = (\n"
+    assert not worse(broken_further, "        xs = 1") and worse(broken_further, "        try:")
+    else_below = "def f(xs):\n    y = 0\n|\n        else:\n            y = 1\n"
+    assert worse(else_below, "    try:")  # ``if True:`` does not mend this hole either
+
+
+def test_a_candidate_may_not_change_what_a_later_line_belongs_to():
+    """An ``else`` at column 0 joins the loop, and the ``break`` below it leaves the loop."""
+    text = "for x in xs:\n    if x:\n        pass\n|\n        break\n"
+    assert worse(text, "else:")
+    assert not worse(text, "    else:")
+    misplaced = "def f():\n    pass\n|\nreturn 1\n"  # the file's own error below
+    assert not worse(misplaced, "x = 1") and worse(misplaced, "break")
+
+
 def test_errors_the_file_has_anyway_do_not_count():
     broken_below = "def f(xs):\n    total = 0\n|\n    return (total\n"
     assert not worse(broken_below, "    total += 1")
