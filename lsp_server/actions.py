@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,14 +24,14 @@ from lsp_server.attempts import Attempted, best_of, merged, schedule
 from lsp_server.config import ServerConfig
 from lsp_server.documents import Document
 from lsp_server.edits import char_range, replace_span
-from lsp_server.file_check import FileCheck
+from lsp_server.file_check import MAX_CHARS, FileCheck, first_error
 from lsp_server.inline_plan import InlinePlan, plan
 from lsp_server.prose import garbled, prose
 from lsp_server.syntax_check import (
     DocumentCheck,
     SyntaxCheck,
     opens_python_block,
-    python_error_row,
+    python_error,
     python_line_parses,
 )
 
@@ -43,6 +44,8 @@ WORD_CHOICES = 8  # the model's words tried in place of a misspelt one
 CLOSER_SPOTS = 8  # most places a dropped closing bracket is tried (the last ones in the row)
 CLOSER_PASSES = 3  # scoring passes per place (model card: 3 found as many as 6)
 END_PRIOR = 1.0  # nats added to the row's end for a dropped closing bracket: where most go
+_CLAUSE = re.compile(r"(else|elif|except|finally)\b")  # a clause that needs a header at its level
+_EMPTY_FILLS = ("stray", "indent")  # a mend may fill with nothing: a bracket typed twice; column 0
 _CLOSING = ")]}:;"
 _CLOSERS = re.compile(f"[{re.escape(_CLOSING)}]*")
 LARGE_SPAN = 8 * regions.CHECK_SPAN_BYTES  # chars: checked incrementally, tree-sitter only
@@ -454,6 +457,9 @@ def function_rows(doc: Document, line: int, character: int) -> tuple[int, int, i
     if doc.tree is None or doc.language not in regions.LANGUAGES:
         return _line_block(doc, offset) if doc.text.strip() else None
     func = regions.enclosing(doc.language, doc.tree, doc.byte_at(offset), "function")
+    slipped = _function_above(doc, doc.position_at(offset)[0]) if func is None else None
+    if slipped is not None:
+        return slipped
     if func is None:  # a syntax error in the header hides the definition from tree-sitter
         rows = _line_block(doc, offset)
         start, end = doc.byte_at(_line_start(doc, rows[0])), doc.byte_at(_line_end(doc, rows[2]))
@@ -463,6 +469,29 @@ def function_rows(doc: Document, line: int, character: int) -> tuple[int, int, i
     body_row = next((b.start_point[0] for b in bodies if b.start_byte >= func.start_byte),
                     func.start_point[0])
     return func.start_point[0], body_row, func.end_point[0]
+
+
+def _function_above(doc: Document, row: int) -> tuple[int, int, int] | None:
+    """``function_rows`` of the Python function that ends above ``row``, up to ``row``, where
+    ``row`` is indented deeper than its header: a row whose indentation slipped out of its
+    block (``  return x`` in a body at 4), which tree-sitter puts after the function."""
+    text = doc.line_text(row)
+    indent = len(text) - len(text.lstrip())
+    if doc.language != "python" or not text.strip() or not indent:
+        return None
+    above = next((r for r in range(row - 1, -1, -1) if doc.line_text(r).strip()), None)
+    if above is None:
+        return None
+    line = doc.line_text(above)
+    start = _line_start(doc, above) + len(line) - len(line.lstrip())
+    func = regions.enclosing(doc.language, doc.tree, doc.byte_at(start), "function")
+    if func is None or func.end_point[0] >= row:
+        return None
+    header = doc.line_text(func.start_point[0])
+    if indent <= len(header) - len(header.lstrip()):
+        return None
+    rows = function_rows(doc, above, len(line) - len(line.lstrip()))
+    return None if rows is None else (rows[0], rows[1], row)
 
 
 def _line_block(doc: Document, offset: int) -> tuple[int, int, int]:
@@ -491,7 +520,7 @@ def fix_request(doc: Document, line: int, character: int,
     if not flagged and doc.tree is not None:
         start, end = doc.byte_at(_line_start(doc, first)), doc.byte_at(_line_end(doc, last))
         flagged = [r for r in regions.error_rows(doc.tree, start, end) if r in inside]
-        pinned = _python_error_row(doc, first, last) if pin else None
+        pinned = _python_error(doc, first, last)[0] if pin else None
         if pinned is not None:  # and tree-sitter's rows next to it
             flagged = sorted({pinned, *(r for r in flagged if abs(r - pinned) <= 1)})
     comments = set()
@@ -504,18 +533,20 @@ def fix_request(doc: Document, line: int, character: int,
     return FixRequest(doc, first, last, tuple(flagged), tuple(candidates), around)
 
 
-def _python_error_row(doc: Document, first: int, last: int) -> int | None:
+def _python_error(doc: Document, first: int, last: int
+                  ) -> tuple[int | None, SyntaxError | None]:
     """The row of CPython's first syntax error in the rows ``first``..``last`` of a Python
-    document, parsed alone (nested under a header when indented); None without one."""
+    document, parsed alone (nested under a header when indented), and the error; None for the
+    row without one there."""
     if doc.language != "python":
-        return None
+        return None, None
     lines = [doc.line_text(row) for row in range(first, last + 1)]
     header = "if 1:\n" if lines[0][:1].isspace() else ""
-    row = python_error_row(header + "\n".join(lines) + "\n")
-    if row is None or row < 0:
-        return None
-    row += first - bool(header)
-    return row if first <= row <= last else None
+    error = python_error(header + "\n".join(lines) + "\n")
+    if error is None or not error.lineno:
+        return None, error
+    row = error.lineno - 1 + first - bool(header)
+    return (row if first <= row <= last else None), error
 
 
 def row_groups(rows: list[int]) -> list[tuple[int, int]]:
@@ -600,8 +631,10 @@ def mend_rows(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel,
               ) -> tuple[int, list[types.TextEdit]] | None:
     """(syntax errors left, the edit) of a slip mended on a broken row, at a hole of
     ``slips.holes`` on the first ``MEND_ROWS`` flagged rows: a misspelt word replaced
-    (``_word_options``), else a dropped closing bracket put back where the model likes it best
-    (``_closer_options``), else an insertion at the row's end or between two operands
+    (``_word_options``), else a dropped closing bracket or quote put back where the model likes
+    it best (``_closer_options``), else a closing bracket typed twice removed
+    (``_stray_options``), else a row CPython finds misindented put at a level of the blocks
+    above it (``_indent_options``), else an insertion at the row's end or between two operands
     (``_insert_options``). Of the candidates that remove an error, add none and name nothing
     the document lacks, the one leaving the fewest errors wins, the first in that order (the
     least mend) of those. ``checked`` is ``_check`` of the function."""
@@ -614,6 +647,10 @@ def mend_rows(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel,
     candidates = _word_options(engine, req, words) if words else []
     if not cancel():
         candidates += _closer_options(engine, req, rows, checked, cancel)
+    if not cancel():
+        candidates += _stray_options(engine, req, rows, checked, cancel)
+    if not cancel():
+        candidates += _indent_options(engine, req, checked, cancel)
     if inserts and not cancel():
         candidates += _insert_options(engine, req, cfg, inserts, cancel)
     if cancel():
@@ -621,8 +658,9 @@ def mend_rows(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel,
     known = names.known_words(doc.text, doc.language)
     best = None
     for hole, text in candidates:
-        if not text or "\n" in text or text == doc.text[hole.start : hole.end] or any(
-                word not in known for word in names.WORD.findall(text)):
+        if (not text and hole.kind not in _EMPTY_FILLS) or "\n" in text \
+                or text == doc.text[hole.start : hole.end] \
+                or any(word not in known for word in names.WORD.findall(text)):
             continue
         left = check.errors(doc.text[start : hole.start] + text + doc.text[hole.end : end])
         if left <= _errors_left(check) and (best is None or left < best[0]):
@@ -663,36 +701,111 @@ def _word_options(engine, req: FixRequest, words: list[slips.Hole]
 def _closer_options(engine, req: FixRequest, rows: list[tuple[int, str]],
                     checked: tuple[SyntaxCheck, int, int], cancel: Cancel
                     ) -> list[tuple[slips.Hole, str]]:
-    """For each bracket a row opens and never closes (``slips.unclosed``), its closer at each
-    of the last ``CLOSER_SPOTS`` ``slips.closer_spots`` that leave the fewest syntax errors, the
-    row the model finds likeliest first (``_row_logprob``; the row's end gets ``END_PRIOR``): a
-    closer dropped mid-row (``math.ceil(i)**2``) parses at the row's end too, meaning another
-    thing."""
-    doc = req.doc
-    check, start, end = checked
+    """For each bracket or string a row opens and never closes (``slips.unclosed``), its closer
+    at each ``slips.closer_spots``, ranked by ``_likeliest`` (the row's end gets ``END_PRIOR``):
+    a closer dropped mid-row (``math.ceil(i)**2``) parses at the row's end too, meaning
+    another thing."""
+    language = req.doc.language
     options = []
     for row_start, row in rows:
-        for a, b, closer in slips.unclosed(row, doc.language):
-            spots = {}
-            for at in slips.closer_spots(row, doc.language, a, b):
-                spots.setdefault(row[:at] + closer + row[at:], (check.errors(
-                    doc.text[start : row_start + at] + closer + doc.text[row_start + at : end]),
-                    at))
-            fewest = min((left for left, _ in spots.values()), default=None)
-            if fewest is None or fewest > _errors_left(check):
-                continue
-            kept = [(at, text) for text, (left, at) in spots.items() if left == fewest]
-            kept = kept[-CLOSER_SPOTS:]
-            scores = [0.0] * (len(kept) - 1) + [END_PRIOR]
-            for i, (_, text) in enumerate(kept if len(kept) > 1 else ()):
-                found = _row_logprob(engine, req, (row_start, row_start + len(row)), text,
-                                     cancel)
-                if found is None:
-                    return options
-                scores[i] += found
-            options += [(slips.Hole(row_start + at, row_start + at, 1, "close"), closer)
-                        for _, (at, _) in sorted(zip(scores, kept), key=lambda x: -x[0])]
+        for a, b, closer in slips.unclosed(row, language):
+            spots = [(slips.Hole(row_start + at, row_start + at, 1, "close"), closer)
+                     for at in slips.closer_spots(row, language, a, b)]
+            ranked = _likeliest(engine, req, checked, (row_start, row), spots, END_PRIOR, cancel)
+            if ranked is None:
+                return options
+            options += ranked
     return options
+
+
+def _stray_options(engine, req: FixRequest, rows: list[tuple[int, str]],
+                   checked: tuple[SyntaxCheck, int, int], cancel: Cancel
+                   ) -> list[tuple[slips.Hole, str]]:
+    """For each closing bracket that closes nothing its row opens (``slips.stray_closers``:
+    typed twice, ``f(x))``), it or a closer like it before it (``slips.twin_spots``) removed,
+    ranked by ``_likeliest`` (the stray itself gets ``END_PRIOR``)."""
+    language = req.doc.language
+    options = []
+    for row_start, row in rows:
+        for stray in slips.stray_closers(row, language):
+            twins = [(slips.Hole(row_start + at, row_start + at + 1, 0, "stray"), "")
+                     for at in slips.twin_spots(row, language, stray)]
+            ranked = _likeliest(engine, req, checked, (row_start, row), twins, END_PRIOR, cancel)
+            if ranked is None:
+                return options
+            options += ranked
+    return options
+
+
+def _indent_options(engine, req: FixRequest, checked: tuple[SyntaxCheck, int, int],
+                    cancel: Cancel) -> list[tuple[slips.Hole, str]]:
+    """Where CPython rejects a Python row's indentation (``IndentationError``: an unexpected
+    indent, an unindent that matches no block, a header without its body; or an ``else``,
+    ``elif``, ``except`` or ``finally`` that matches no header at its level), that row, then the
+    row above it (the first of a block indented short of the rest, a header indented too
+    deep), put at each ``slips.indent_levels`` of the rows above it, each row's ranked by
+    ``_likeliest``; those after which CPython's first error in the whole file comes later
+    first (tree-sitter may end the function at the slip, so the rows below it are unseen; a
+    ``return`` moved out of its function counts: ``file_check.first_error``), then those
+    nearest the row's own indentation."""
+    doc = req.doc
+    row, error = _python_error(doc, req.first_row, req.last_row)
+    if row is None or not (isinstance(error, IndentationError)
+                           or _CLAUSE.match(doc.line_text(row).lstrip())):
+        return []
+    above = next((r for r in range(row - 1, req.first_row, -1) if doc.line_text(r).strip()), None)
+    options = []
+    for moved in (row, above) if above is not None else (row,):
+        text = doc.line_text(moved)
+        start, indent = _line_start(doc, moved), len(text) - len(text.lstrip())
+        levels = slips.indent_levels([doc.line_text(r) for r in range(req.first_row, moved + 1)])
+        ranked = _likeliest(engine, req, checked, (start, text), [
+            (slips.Hole(start, start + indent, 0, "indent"), level) for level in levels], 0.0,
+            cancel)
+        if ranked is None:
+            break
+        options += ranked
+    if len(doc.text) <= MAX_CHARS:  # then the level nearest the row's own: a slip is small
+        options.sort(key=lambda option: (-_file_error_row(doc, *option), abs(
+            len(option[1]) - (option[0].end - option[0].start))))
+    return options
+
+
+def _file_error_row(doc: Document, hole: slips.Hole, fill: str) -> float:
+    """The row of CPython's first syntax error in the document with ``hole`` filled, or of a
+    ``return``, ``break`` and the like it leaves out of place on the hole's row (inf: none)."""
+    row = doc.position_at(hole.start)[0]
+    error = first_error(doc.text[: hole.start] + fill + doc.text[hole.end :], range(row, row + 1))
+    return math.inf if error is None else error.row
+
+
+def _likeliest(engine, req: FixRequest, checked: tuple[SyntaxCheck, int, int],
+               row: tuple[int, str], options: list[tuple[slips.Hole, str]], last_prior: float,
+               cancel: Cancel) -> list[tuple[slips.Hole, str]] | None:
+    """Of ``options``, edits of one ``row`` (the offset of its start, its text), those that
+    leave the fewest syntax errors if that removes one, the last ``CLOSER_SPOTS`` of them, the
+    row the model finds likeliest first (``_row_logprob``, scored only where there is a
+    choice; the last gets ``last_prior`` nats); None when cancelled."""
+    doc = req.doc
+    check, start, end = checked
+    row_start, text = row
+    edited = {}
+    for hole, fill in options:
+        new = text[: hole.start - row_start] + fill + text[hole.end - row_start :]
+        edited.setdefault(new, (check.errors(
+            doc.text[start : hole.start] + fill + doc.text[hole.end : end]), hole, fill))
+    fewest = min((left for left, _, _ in edited.values()), default=None)
+    if fewest is None or fewest > _errors_left(check):
+        return []
+    kept = [(new, hole, fill) for new, (left, hole, fill) in edited.items() if left == fewest]
+    kept = kept[-CLOSER_SPOTS:]
+    scores = [0.0] * (len(kept) - 1) + [last_prior]
+    for i, (new, _, _) in enumerate(kept if len(kept) > 1 else ()):
+        found = _row_logprob(engine, req, (row_start, row_start + len(text)), new, cancel)
+        if found is None:
+            return None
+        scores[i] += found
+    return [(hole, fill) for _, (_, hole, fill) in sorted(zip(scores, kept), key=lambda x: -x[0])]
 
 
 def _row_logprob(engine, req: FixRequest, span: tuple[int, int], row: str, cancel: Cancel

@@ -11,8 +11,11 @@ Three kinds, in the order their fills are preferred:
   next to a keyword (Python's, or the grammar's), which tells an operand from a statement's
   words.
 
-A bracket the row opens and never closes (``unclosed``) may have lost its closer anywhere
-after it: ``closer_spots`` are the places it could go, for the model to choose among.
+A bracket or string the row opens and never closes (``unclosed``) may have lost its closer
+anywhere after it: ``closer_spots`` are the places it could go, for the model to choose among.
+A closing bracket that closes nothing opened on its row (``stray_closers``) may have been typed
+twice. A row whose indentation CPython rejects may belong at another level of the blocks above
+it (``indent_levels``).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from lsp_server.names import WORD, language_words
-from lsp_server.syntax_check import STRINGS_AND_COMMENT
+from lsp_server.syntax_check import STRINGS_AND_COMMENT, opens_python_block
 
 WORD_TOKENS = 1  # a keyword is one token, its misspelling often two
 END_TOKENS = 2  # a dropped colon or bracket, with room for a space
@@ -46,6 +49,7 @@ _STRINGS_AND_COMMENTS = {  # on one row; a comment blanks to spaces, a string to
 _STRINGS_AND_COMMENTS["typescript"] = _STRINGS_AND_COMMENTS["tsx"] = _STRINGS_AND_COMMENTS[
     "javascript"]
 _PAIRS = {"(": ")", "[": "]", "{": "}"}
+_QUOTES = {"go": '"', "rust": '"'}  # the quotes of a one-row string; else ' and "
 
 
 @dataclass(frozen=True)
@@ -91,20 +95,69 @@ def holes(text: str, rows: list[tuple[int, str]], language: str | None) -> list[
 
 def unclosed(row: str, language: str | None) -> list[tuple[int, int, str]]:
     """``(first, last, closer)`` for each bracket the row opens and never closes, innermost
-    first: its ``closer`` was dropped somewhere in the row's offsets ``first..last`` (from just
-    after the bracket to the row's end, or to the closer of an outer bracket that skips it)."""
+    first, then a string it opens and never closes (its quote): its ``closer`` was dropped
+    somewhere in the row's offsets ``first..last`` (from just after the bracket to the row's
+    end, or to the closer of an outer bracket that skips it)."""
     code = _code(row, language)
-    stack, found = [], []
+    found, _ = _brackets(code)
+    end = len(code.rstrip())
+    quote = next((at for at, char in enumerate(code) if char in _QUOTES.get(language, "'\"")),
+                 None)
+    return found + ([(quote + 1, end, code[quote])] if quote is not None else [])
+
+
+def stray_closers(row: str, language: str | None) -> list[int]:
+    """The row's offsets of closing brackets that close nothing it opens: typed twice, or
+    closing what an earlier row opened (a fix removing one must then remove an error)."""
+    return _brackets(_code(row, language))[1]
+
+
+def twin_spots(row: str, language: str | None, at: int) -> list[int]:
+    """The row's offsets of closers like the stray one at ``at``, up to it: a closer typed
+    twice may be any of them (``(s - a)) * (s - b))`` lost its group at the first)."""
+    code = _code(row, language)
+    return [i for i in range(at + 1) if code[i] == code[at]]
+
+
+def _brackets(code: str) -> tuple[list[tuple[int, int, str]], list[int]]:
+    """``unclosed``'s brackets of a row's code, and its ``stray_closers``."""
+    stack, found, strays = [], [], []
     for at, char in enumerate(code):
         if char in _PAIRS:
             stack.append(at)
-        elif char in _PAIRS.values() and any(_PAIRS[code[i]] == char for i in stack):
+        elif char in _PAIRS.values():
+            if not any(_PAIRS[code[i]] == char for i in stack):
+                strays.append(at)
+                continue
             while _PAIRS[code[stack[-1]]] != char:
                 opened = stack.pop()
                 found.append((opened + 1, at, _PAIRS[code[opened]]))
             stack.pop()
     end = len(code.rstrip())
-    return found + [(opened + 1, end, _PAIRS[code[opened]]) for opened in reversed(stack)]
+    return found + [(opened + 1, end, _PAIRS[code[opened]]) for opened in reversed(stack)], strays
+
+
+def indent_levels(rows: list[str]) -> list[str]:
+    """The indentations the last of ``rows`` (a function's, to the broken one) could have: one
+    level deeper than the row above when that opens a block, the row above's, then each
+    shallower one of the blocks around it, deepest first."""
+    above = [row for row in rows[:-1] if row.strip()]
+    if not above:
+        return []
+    levels = []
+    if opens_python_block(above[-1]):
+        indent = _indentation(above[-1])
+        levels.append(indent + ("\t" if indent.startswith("\t") else "    "))
+    for row in reversed(above):
+        indent = _indentation(row)
+        if not levels or len(indent) < len(levels[-1]):
+            levels.append(indent)
+    current = _indentation(rows[-1])
+    return [level for level in levels if level != current]
+
+
+def _indentation(row: str) -> str:
+    return row[: len(row) - len(row.lstrip())]
 
 
 def closer_spots(row: str, language: str | None, first: int, last: int) -> list[int]:

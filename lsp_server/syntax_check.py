@@ -92,12 +92,21 @@ def python_error_row(source: str) -> int | None:
     """The row (from 0) of CPython's first syntax error in ``source``: None when it parses, -1
     when the error has no row. CPython pinpoints what tree-sitter's error recovery smears: an
     unclosed bracket on its own row, a missing colon on its header."""
+    error = python_error(source)
+    if error is None:
+        return None
+    return error.lineno - 1 if error.lineno else -1
+
+
+def python_error(source: str) -> SyntaxError | None:
+    """CPython's first syntax error in ``source`` (an ``IndentationError`` where a row's
+    indentation is the error; one without a row for null bytes); None when it parses."""
     try:
         python_tree(source)
     except SyntaxError as error:
-        return error.lineno - 1 if error.lineno else -1
-    except (ValueError, MemoryError, RecursionError):
-        return -1
+        return error
+    except (ValueError, MemoryError, RecursionError) as error:
+        return SyntaxError(str(error))
     return None
 
 

@@ -22,6 +22,9 @@ fail after it (on ``clean``: correct code broken).
 dropped, ``==`` written ``=``, a comma between items dropped, a keyword misspelt), kept only
 where the file then does not parse: ``located`` is the fix as the user gets it there (no
 diagnostic: the server finds the broken lines itself), ``flagged`` a diagnostic on the line.
+``--kinds`` plants only the slips of the kinds named, among them three ``--syntax`` leaves out
+(its figures stay comparable): a closing bracket typed twice (``stray``), a string's closing
+quote dropped (``quote``), the line indented 4 spaces deeper or 2 shallower (``indent``).
 """
 
 from __future__ import annotations
@@ -64,6 +67,8 @@ TRIES = 3  # mutants executed per task before giving it up
 TYPOS = {"return": "retrun", "for": "fro", "in": "ni", "if": "fi", "while": "whiel",
          "else": "esle", "elif": "elfi", "not": "nto", "and": "adn", "lambda": "lamda"}
 CLOSING = (")", "]", "}")
+SYNTAX_KINDS = ("assign", "bracket", "colon", "comma", "keyword")  # what --syntax plants
+MORE_SYNTAX_KINDS = ("indent", "quote", "stray")  # only where --kinds names them
 
 
 @dataclasses.dataclass(frozen=True)
@@ -140,16 +145,24 @@ def syntax_mutants(line: str, names: Sequence[str] = ()) -> list[tuple[str, str]
             out.append(("assign", line[:at] + "=" + line[end:]))
         elif tok.string in CLOSING:
             out.append(("bracket", line[:at] + line[end:]))
+            out.append(("stray", line[:end] + tok.string + line[end:]))
+        elif tok.type == tokenize.STRING and tok.string[-1] in "'\"" and tok.string[-3:] not in (
+                "'\'\'", '"""'):
+            out.append(("quote", line[: end - 1] + line[end:]))
         elif tok.string == "," and line[end : end + 1] == " ":
             out.append(("comma", line[:at] + line[end:]))
         elif tok.type == tokenize.NAME and tok.string in TYPOS:
             out.append(("keyword", line[:at] + TYPOS[tok.string] + line[end:]))
+    out.append(("indent", "    " + line))
+    if indent >= 4:
+        out.append(("indent", line[2:]))
     return out
 
 
-def plant(tasks: Sequence[dict], pool: ThreadPoolExecutor, syntax: bool = False) -> list[Bug]:
+def plant(tasks: Sequence[dict], pool: ThreadPoolExecutor, syntax: bool = False,
+          kinds: Sequence[str] = SYNTAX_KINDS) -> list[Bug]:
     """A bug for each task that admits one the tests catch (seeded by the task id); ``syntax``:
-    one that leaves the file unparsed."""
+    one of ``kinds`` that leaves the file unparsed."""
     from lsp_server.syntax_check import python_parses
 
     bugs = []
@@ -158,6 +171,7 @@ def plant(tasks: Sequence[dict], pool: ThreadPoolExecutor, syntax: bool = False)
         names = [n for n in variables(task["prompt"] + line + "\n" + task["suffix"])
                  if n != task["entry_point"]]
         options = (syntax_mutants if syntax else mutants)(line, names)
+        options = [option for option in options if not syntax or option[0] in kinds]
         random.Random(task["task_id"]).shuffle(options)
         if syntax:
             options = [(kind, buggy) for kind, buggy in options
@@ -282,12 +296,19 @@ def format_table(metrics: dict) -> str:
 
 def main(checkpoint: str = "model/weights", data: Path | None = None, limit: int | None = None,
          device: str = "cpu", json_out: Path | None = None, samples: Path | None = None,
-         settings: dict | None = None, versus: dict | None = None, syntax: bool = False) -> dict:
-    """Plant the bugs (``syntax``: ones that break the syntax; no ``clean`` variant then), run
-    the fixes (``versus``: a second setting side by side), report."""
+         settings: dict | None = None, versus: dict | None = None, syntax: bool = False,
+         kinds: str | None = None) -> dict:
+    """Plant the bugs (``syntax``: ones that break the syntax, of ``kinds`` (comma-separated)
+    when given; no ``clean`` variant then), run the fixes (``versus``: a second setting side by
+    side), report."""
     from lsp_server.config import decode
 
     path = Path(data) if data else DATA_DIR / SPLIT_FILES["single"]
+    planted = tuple(kinds.split(",")) if kinds else SYNTAX_KINDS
+    unknown = set(planted) - {*SYNTAX_KINDS, *MORE_SYNTAX_KINDS}
+    if unknown:
+        raise SystemExit(f"unknown slip kinds: {', '.join(sorted(unknown))}")
+    syntax = syntax or bool(kinds)
     tasks = load_tasks(path, limit)
     cfg, engine = served_engine(checkpoint, device, settings)
     variants = {"located": server_fix(cfg, False), "flagged": server_fix(cfg, True),
@@ -300,11 +321,11 @@ def main(checkpoint: str = "model/weights", data: Path | None = None, limit: int
     if syntax:  # without the bug the file is the plain benchmark's clean case
         variants = {name: run for name, run in variants.items() if not name.endswith("clean")}
     with ThreadPoolExecutor(max_workers=EXEC_WORKERS) as pool:
-        bugs = plant(tasks, pool, syntax)
+        bugs = plant(tasks, pool, syntax, planted)
         outcomes = score(engine, bugs, variants, pool)
     found = {name: summary(each) for name, each in outcomes.items()}
     metrics = {"repaired": found["located"]["repaired"], "n": len(bugs), "tasks": len(tasks),
-               "data": path.name, "syntax": syntax,
+               "data": path.name, "syntax": syntax, **({"kinds": list(planted)} if kinds else {}),
                **run_facts(checkpoint, engine, settings, versus),
                "variants": found}
     report(metrics, format_table(metrics), json_out, samples,
@@ -316,5 +337,7 @@ def cli(argv: Sequence[str] | None = None) -> int:
     """Parse `fix` arguments and run `main`."""
     ap = arguments("fix", __doc__, "task")
     ap.add_argument("--syntax", action="store_true", help="plant slips that break the syntax")
+    ap.add_argument("--kinds", help="plant only these syntax slips (comma-separated), e.g. "
+                    "stray,quote,indent")
     main(**vars(ap.parse_args(argv)))
     return 0

@@ -917,7 +917,9 @@ def test_rust_raw_strings_are_no_code(row):
      ('    s = "(" + f(x)', []),  # a bracket in a string is no bracket
      ("    frq[i += 1  # (", ["    frq[]i += 1  # (", "    frq[i] += 1  # (",
                             "    frq[i +]= 1  # (", "    frq[i +=] 1  # (",
-                            "    frq[i += 1]  # ("])],
+                            "    frq[i += 1]  # ("]),
+     # a string the row never closes: its quote after any token of it
+     ("    print('done)", ["    print(''done)", "    print('done')", "    print('done)'"])],
 )
 def test_a_dropped_closer_may_go_after_any_token_the_bracket_opens(row, closed):
     found = [row[:at] + closer + row[at:] for a, b, closer in slips.unclosed(row, "python")
@@ -952,6 +954,150 @@ def test_a_dropped_closer_goes_where_the_model_likes_the_row_best(word_choices, 
             "    " + fixed)
         # only the places that parse are scored: ``ceil()i**2`` and ``i*)*2`` are not
         assert sorted(set(rows)) == ["return math.ceil(i)**2", "return math.ceil(i**2)"]
+
+
+@pytest.mark.parametrize(("row", "strays"), [
+    ("    r = v * s)", [13]),
+    ("    f(x)) + [1]]", [8, 15]),
+    ('    ")" + g(x)', []),  # in a string
+    ("    1, 2)", [8]),  # closing what an earlier row opened: removing it adds an error
+])
+def test_a_closer_that_closes_nothing_on_its_row_is_stray(row, strays):
+    assert slips.stray_closers(row, "python") == strays
+
+
+@pytest.mark.parametrize(("rows", "levels"), [
+    (["def f(xs):", "    t = 0", "    for x in xs:", "        t += x", "            t *= 2"],
+     ["        ", "    ", ""]),
+    (["def f(xs):", "    for x in xs:", "    t += x"], ["        ", ""]),  # the body first
+    (["def f(xs):", "\tfor x in xs:", "\tt += x"], ["\t\t", ""]),
+    (["def f(xs):", "    if xs:", "        return 1", "", "      return 0"],
+     ["        ", "    ", ""]),  # a closed block's level is no level
+    (["      x = 1"], []),
+])
+def test_a_misindented_row_may_take_the_level_of_a_block_around_it(rows, levels):
+    assert slips.indent_levels(rows) == levels
+
+
+def _liked_rows(monkeypatch, liked: dict) -> list:
+    """``model.scoring.masked_scores`` scoring a row ``liked[row]`` (else -3); the rows seen."""
+    from model import scoring
+
+    rows = []
+
+    def fake(engine, text, spans, passes=scoring.PASSES, cancel=None):
+        [(a, b)] = spans
+        rows.append(text[a:b])
+        return [scoring.TokenScore(a, b, liked.get(rows[-1], -3.0), "", 0.0)]
+
+    monkeypatch.setattr(scoring, "masked_scores", fake)
+    return rows
+
+
+@pytest.mark.parametrize(("broken", "fixed"), [
+    ("    r = v * s)\n", "    r = v * s\n"),  # a bracket typed twice
+    ("    r = f(v)) * s\n", "    r = f(v) * s\n"),
+    ("    print('done)\n", "    print('done')\n"),  # a string's closing quote dropped
+    ('    print("a", "b)\n', '    print("a", "b")\n'),
+])
+def test_a_stray_closer_goes_and_a_dropped_quote_comes_back(token_scores, word_choices,
+                                                            monkeypatch, engine, broken, fixed):
+    """Only one edit parses: the model is not asked to choose."""
+    text = "def f(v, s):\n" + broken + "    return r\n"
+    doc = open_doc(text)
+    req = actions.fix_request(doc, 1, 4)
+    assert 1 in req.flagged
+    rows = _liked_rows(monkeypatch, {})
+    word_choices.extend([[[]]] * 3)
+    _spans_seen(monkeypatch, lambda pieces, budgets: ["x"] * len(budgets))
+    assert apply(doc, actions.run_fix(engine, req, CFG, NEVER)) == text.replace(broken, fixed)
+    assert rows == []
+
+
+def test_a_closer_typed_twice_may_be_before_the_stray_one(token_scores, word_choices,
+                                                          monkeypatch, engine):
+    """``range(len(s)) - 2)``: removing either ``)`` parses; the model chooses, the stray itself
+    ahead by ``END_PRIOR``."""
+    text = "def f(s):\n    return range(len(s)) - 2)\n"
+    doc = open_doc(text)
+    req = actions.fix_request(doc, 1, 4)
+    assert slips.twin_spots(doc.line_text(1), "python", 28) == [22, 23, 28]
+    word_choices.extend([[[]]] * 6)
+    _spans_seen(monkeypatch, lambda pieces, budgets: ["x"] * len(budgets))
+    for liked, fixed in ((-1.0, "range(len(s) - 2)"), (-2.5, "range(len(s)) - 2")):
+        rows = _liked_rows(monkeypatch, {"    return range(len(s) - 2)": liked})
+        assert apply(doc, actions.run_fix(engine, req, CFG, NEVER)) == (
+            "def f(s):\n    return " + fixed + "\n")
+        assert sorted(rows) == ["    return range(len(s) - 2)", "    return range(len(s)) - 2"]
+
+
+def test_a_misindented_row_goes_to_the_nearest_level_then_the_one_the_model_likes(
+        token_scores, word_choices, monkeypatch, engine):
+    """Two spaces short of the loop's body, or two past the loop: both parse and are as near,
+    so the model chooses; four past the body goes back to it, whatever the model likes. A
+    level that breaks the function (column 0, before its ``return``) is not offered."""
+    text = ("def f(xs):\n    t = 0\n    for x in xs:\n        t += x\n"
+            "      t *= 2\n    return t\n")
+    doc = open_doc(text)
+    req = actions.fix_request(doc, 4, 4)
+    assert 4 in req.flagged
+    word_choices.extend([[[]]] * 6)
+    _spans_seen(monkeypatch, lambda pieces, budgets: ["x"] * len(budgets))
+    for liked, level in (("        t *= 2", 8), ("    t *= 2", 4)):
+        rows = _liked_rows(monkeypatch, {liked: -1.0})
+        fixed = apply(doc, actions.run_fix(engine, req, CFG, NEVER))
+        assert fixed == text.replace("      t *= 2", " " * level + "t *= 2")
+        assert sorted(rows) == ["        t *= 2", "    t *= 2"]
+    deep = text.replace("      t *= 2", "            t *= 2")
+    doc = open_doc(deep)
+    _liked_rows(monkeypatch, {"    t *= 2": -1.0})
+    fixed = apply(doc, actions.run_fix(engine, actions.fix_request(doc, 4, 4), CFG, NEVER))
+    assert fixed == text.replace("      t *= 2", "        t *= 2")
+    body = "def f(xs):\n    for x in xs:\n    print(x)\n"  # a header without its body
+    doc = open_doc(body)
+    _liked_rows(monkeypatch, {})
+    fixed = apply(doc, actions.run_fix(engine, actions.fix_request(doc, 2, 4), CFG, NEVER))
+    assert fixed == body.replace("    print", "        print")
+
+
+@pytest.mark.parametrize(("text", "row", "fixed"), [
+    # a header indented too deep: its body is no deeper, so the header moves, not the body
+    ("def f(j):\n    def g():\n            if j:\n            return 0\n        else:\n"
+     "            return 1\n", 3, "def f(j):\n    def g():\n        if j:\n            return 0\n"
+     "        else:\n            return 1\n"),
+    # a row that slipped out of its function: tree-sitter ends the function above it
+    ("def f(x):\n    y = x\n\n  return y\n", 3, "def f(x):\n    y = x\n\n    return y\n"),
+])
+def test_the_row_to_move_may_be_above_the_one_cpython_names(token_scores, word_choices,
+                                                            monkeypatch, engine, text, row, fixed):
+    doc = open_doc(text)
+    req = actions.fix_request(doc, row, 2)
+    assert req is not None and row in req.flagged
+    last = doc.text.count("\n")  # a row past the end is read as the last, at once
+    assert actions.fix_request(doc, 2**40, 2) == actions.fix_request(doc, last, 2)
+    word_choices.extend([[[]]] * 3)
+    _spans_seen(monkeypatch, lambda pieces, budgets: ["x"] * len(budgets))
+    _liked_rows(monkeypatch, {})
+    assert apply(doc, actions.run_fix(engine, req, CFG, NEVER)) == fixed
+
+
+def test_a_clause_goes_to_its_headers_level_and_a_return_stays_in_its_function(
+        token_scores, word_choices, monkeypatch, engine):
+    """An ``else`` CPython finds no ``if`` for is moved like a misindented row; a ``return`` at
+    column 0 parses but is out of its function, so it comes after the level inside, however
+    much the model likes it."""
+    word_choices.extend([[[]]] * 6)
+    _spans_seen(monkeypatch, lambda pieces, budgets: ["x"] * len(budgets))
+    clause = "def f(x):\n    if x:\n        y = 1\n        else:\n        y = 2\n    return y\n"
+    doc = open_doc(clause)
+    _liked_rows(monkeypatch, {})
+    fixed = apply(doc, actions.run_fix(engine, actions.fix_request(doc, 3, 8), CFG, NEVER))
+    assert fixed == clause.replace("        else:", "    else:")
+    text = 'def f(x):\n    """Doc."""\n        return x\n'
+    doc = open_doc(text)
+    _liked_rows(monkeypatch, {"return x": -1.0})
+    fixed = apply(doc, actions.run_fix(engine, actions.fix_request(doc, 2, 8), CFG, NEVER))
+    assert fixed == text.replace("        return", "    return")
 
 
 def test_a_mend_that_leaves_errors_gives_way_to_a_token_repair_that_leaves_fewer(

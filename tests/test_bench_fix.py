@@ -45,7 +45,7 @@ def test_each_mutant_changes_one_token_outside_strings():
 
 def test_each_syntax_mutant_is_one_slip():
     line = "        if x == len(s) and not f(a, b):"
-    assert bench_fix.syntax_mutants(line) == [
+    assert slips(line, bench_fix.SYNTAX_KINDS) == [
         ("keyword", "        fi x == len(s) and not f(a, b):"),
         ("assign", "        if x = len(s) and not f(a, b):"),
         ("bracket", "        if x == len(s and not f(a, b):"),
@@ -55,7 +55,24 @@ def test_each_syntax_mutant_is_one_slip():
         ("bracket", "        if x == len(s) and not f(a, b:"),
         ("colon", "        if x == len(s) and not f(a, b)"),
     ]
-    assert bench_fix.syntax_mutants("    x = y[1:]") == [("bracket", "    x = y[1:")]
+    assert slips("    x = y[1:]", bench_fix.SYNTAX_KINDS) == [("bracket", "    x = y[1:")]
+
+
+def slips(line: str, kinds) -> list[tuple[str, str]]:
+    return [slip for slip in bench_fix.syntax_mutants(line) if slip[0] in kinds]
+
+
+def test_the_slips_only_kinds_names():
+    """A bracket typed twice, a string's closing quote dropped (not a triple quote's), the line
+    indented deeper or shallower."""
+    line = """        return f(a, "b") + '''c'''"""
+    assert slips(line, bench_fix.MORE_SYNTAX_KINDS) == [
+        ("quote", """        return f(a, "b) + '''c'''"""),
+        ("stray", """        return f(a, "b")) + '''c'''"""),
+        ("indent", """            return f(a, "b") + '''c'''"""),
+        ("indent", """      return f(a, "b") + '''c'''"""),
+    ]
+    assert slips("  x = 1", bench_fix.MORE_SYNTAX_KINDS) == [("indent", "      x = 1")]
 
 
 def test_a_planted_syntax_bug_leaves_the_file_unparsed():
@@ -67,6 +84,11 @@ def test_a_planted_syntax_bug_leaves_the_file_unparsed():
         assert python_parses(bench_fix.original(bug)) and not python_parses(bug.text)
         assert bug.text.split("\n")[bug.row] == bug.line
         assert bug.kind in {"colon", "assign", "bracket", "comma", "keyword"}
+    with ThreadPoolExecutor(2) as pool:
+        more = bench_fix.plant(load_tasks(DATA_DIR / SPLIT_FILES["single"], limit=12), pool,
+                               syntax=True, kinds=bench_fix.MORE_SYNTAX_KINDS)
+    assert len(more) >= 8 and {bug.kind for bug in more} <= set(bench_fix.MORE_SYNTAX_KINDS)
+    assert all(not python_parses(bug.text) for bug in more)
 
 
 def test_a_variable_becomes_another_of_the_file():
