@@ -30,6 +30,7 @@ from lsp_server.prose import garbled, prose
 from lsp_server.syntax_check import (
     DocumentCheck,
     SyntaxCheck,
+    indentation,
     opens_python_block,
     python_error,
     python_line_parses,
@@ -457,41 +458,42 @@ def function_rows(doc: Document, line: int, character: int) -> tuple[int, int, i
     if doc.tree is None or doc.language not in regions.LANGUAGES:
         return _line_block(doc, offset) if doc.text.strip() else None
     func = regions.enclosing(doc.language, doc.tree, doc.byte_at(offset), "function")
-    slipped = _function_above(doc, doc.position_at(offset)[0]) if func is None else None
-    if slipped is not None:
-        return slipped
-    if func is None:  # a syntax error in the header hides the definition from tree-sitter
-        rows = _line_block(doc, offset)
-        start, end = doc.byte_at(_line_start(doc, rows[0])), doc.byte_at(_line_end(doc, rows[2]))
-        return rows if regions.error_rows(doc.tree, start, end) else None
+    if func is not None:
+        return _rows_of(doc, func, func.end_point[0])
+    row = doc.position_at(offset)[0]
+    func = _function_above(doc, row)
+    if func is not None:
+        return _rows_of(doc, func, row)
+    # a syntax error in the header hides the definition from tree-sitter
+    rows = _line_block(doc, offset)
+    start, end = doc.byte_at(_line_start(doc, rows[0])), doc.byte_at(_line_end(doc, rows[2]))
+    return rows if regions.error_rows(doc.tree, start, end) else None
+
+
+def _rows_of(doc: Document, func, last: int) -> tuple[int, int, int]:
+    """(first row, body's first row, ``last``) of a function node."""
     bodies = regions.captures(doc.language, doc.tree, {"function.body"},
                               (func.start_byte, func.end_byte))
     body_row = next((b.start_point[0] for b in bodies if b.start_byte >= func.start_byte),
                     func.start_point[0])
-    return func.start_point[0], body_row, func.end_point[0]
+    return func.start_point[0], body_row, last
 
 
-def _function_above(doc: Document, row: int) -> tuple[int, int, int] | None:
-    """``function_rows`` of the Python function that ends above ``row``, up to ``row``, where
-    ``row`` is indented deeper than its header: a row whose indentation slipped out of its
-    block (``  return x`` in a body at 4), which tree-sitter puts after the function."""
-    text = doc.line_text(row)
-    indent = len(text) - len(text.lstrip())
-    if doc.language != "python" or not text.strip() or not indent:
+def _function_above(doc: Document, row: int):
+    """The Python function (tree-sitter node) that ends above ``row`` where ``row`` is indented
+    deeper than its header: a row whose indentation slipped out of its block (``  return x`` in
+    a body at 4), which tree-sitter puts after the function; else None."""
+    indent = len(indentation(doc.line_text(row)))
+    if doc.language != "python" or not doc.line_text(row).strip() or not indent:
         return None
     above = next((r for r in range(row - 1, -1, -1) if doc.line_text(r).strip()), None)
     if above is None:
         return None
-    line = doc.line_text(above)
-    start = _line_start(doc, above) + len(line) - len(line.lstrip())
+    start = _line_start(doc, above) + len(indentation(doc.line_text(above)))
     func = regions.enclosing(doc.language, doc.tree, doc.byte_at(start), "function")
     if func is None or func.end_point[0] >= row:
         return None
-    header = doc.line_text(func.start_point[0])
-    if indent <= len(header) - len(header.lstrip()):
-        return None
-    rows = function_rows(doc, above, len(line) - len(line.lstrip()))
-    return None if rows is None else (rows[0], rows[1], row)
+    return func if indent > len(indentation(doc.line_text(func.start_point[0]))) else None
 
 
 def _line_block(doc: Document, offset: int) -> tuple[int, int, int]:

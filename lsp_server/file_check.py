@@ -14,7 +14,7 @@ import ast
 from dataclasses import dataclass
 from functools import cached_property
 
-from lsp_server.syntax_check import python_tree
+from lsp_server.syntax_check import indentation, python_tree
 
 MAX_CHARS = 100_000  # a larger text is not checked (CPython parses about 6 ms per 1,000 lines)
 # Errors the empty line itself causes: the line below is indented for a header that is missing,
@@ -111,10 +111,10 @@ class FileCheck:
         above = self._non_blank(range(self.row - 1, -1, -1), -1)
         if self.lines[self.row].strip() or above < 0 or self.below >= len(self.lines):
             return None
-        indent = _indent(self.lines[above])
+        indent = indentation(self.lines[above])
         if self.base.message.startswith("expected an indented block"):
             return indent + ("\t" if indent.startswith("\t") else "    ") + "pass"
-        if len(indent) < len(_indent(self.lines[self.below])):
+        if len(indent) < len(indentation(self.lines[self.below])):
             return indent + "if True:"
         return None
 
@@ -142,7 +142,3 @@ class FileCheck:
             if base is not None and base.row <= self.below:
                 return False  # no neutral line mends it: what the hole hid is unknown
         return base is None or row < base.row
-
-
-def _indent(line: str) -> str:
-    return line[: len(line) - len(line.lstrip())]

@@ -26,7 +26,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from lsp_server.names import WORD, language_words
-from lsp_server.syntax_check import STRINGS_AND_COMMENT, opens_python_block
+from lsp_server.syntax_check import STRINGS_AND_COMMENT, indentation, opens_python_block
 
 WORD_TOKENS = 1  # a keyword is one token, its misspelling often two
 END_TOKENS = 2  # a dropped colon or bracket, with room for a space
@@ -146,18 +146,14 @@ def indent_levels(rows: list[str]) -> list[str]:
         return []
     levels = []
     if opens_python_block(above[-1]):
-        indent = _indentation(above[-1])
+        indent = indentation(above[-1])
         levels.append(indent + ("\t" if indent.startswith("\t") else "    "))
     for row in reversed(above):
-        indent = _indentation(row)
+        indent = indentation(row)
         if not levels or len(indent) < len(levels[-1]):
             levels.append(indent)
-    current = _indentation(rows[-1])
+    current = indentation(rows[-1])
     return [level for level in levels if level != current]
-
-
-def _indentation(row: str) -> str:
-    return row[: len(row) - len(row.lstrip())]
 
 
 def closer_spots(row: str, language: str | None, first: int, last: int) -> list[int]:

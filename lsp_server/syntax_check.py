@@ -139,6 +139,11 @@ def python_line_parses(line: str) -> bool:
     return any(python_parses(before + code + after) for before, after in wrapped)
 
 
+def indentation(line: str) -> str:
+    """The whitespace a line starts with."""
+    return line[: len(line) - len(line.lstrip())]
+
+
 def opens_python_block(line: str) -> bool:
     """Whether a Python line ends in a block header's ``:`` (outside strings and comments)."""
     return STRINGS_AND_COMMENT.sub("", line).rstrip().endswith(":")
