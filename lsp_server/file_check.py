@@ -3,7 +3,7 @@
 The statement-scoped check (``syntax_check``) sees a few statements around the cursor, so it
 cannot tell that a line's indentation leaves the block it belongs to, or that ``return`` now
 stands outside any function. This check reads whole top-level statements (those around the
-cursor: ``actions._file_check``) with CPython's parser, plus the compiler's rule of where
+cursor: ``actions.inline._file_check``) with CPython's parser, plus the compiler's rule of where
 ``return``, ``yield``, ``break`` and ``continue`` may stand (an AST walk: nothing is compiled
 to bytecode or run), and compares the first error it finds with the code's own.
 """

@@ -1,5 +1,5 @@
 """Where a one-spot slip may hide on a broken row, for "Fix this function" on code that does not
-parse: the holes ``actions.mend_rows`` has the model refill, each kept only if it removes a
+parse: the holes ``actions.fix.mend_rows`` has the model refill, each kept only if it removes a
 syntax error.
 
 Three kinds, in the order their fills are preferred:

@@ -1,8 +1,9 @@
 """Insert docstring on HumanEval functions: `python -m model.bench docstring`.
 
 Each HumanEval problem's function (its prompt and canonical solution, once per problem) loses
-its docstring; the server's insert-docstring action (``lsp_server.actions.run_docstring``) is
-asked on the function's ``def`` line and its edit applied. Per variant:
+its docstring; the server's insert-docstring action
+(``lsp_server.actions.docstring.run_docstring``) is asked on the function's ``def`` line and its
+edit applied. Per variant:
 
 * ``offered``: an edit came back;
 * ``intact``: the file still passes the task's tests with the docstring in it (an insertion
@@ -147,7 +148,7 @@ Variant = Callable[[object, Case], Outcome]
 
 
 def _request(case: Case):
-    from lsp_server.actions import docstring_request
+    from lsp_server.actions.docstring import docstring_request
     from lsp_server.documents import DocumentStore
 
     doc = DocumentStore().open("file:///humaneval.py", "python", 1, case.text)
@@ -156,7 +157,7 @@ def _request(case: Case):
 
 def server_docstring(cfg) -> Variant:
     """The server's insert-docstring action under ``cfg``."""
-    from lsp_server.actions import run_docstring
+    from lsp_server.actions.docstring import run_docstring
     from lsp_server.edits import apply
 
     def run(engine, case):

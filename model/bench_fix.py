@@ -3,7 +3,7 @@
 Each HumanEval single-line infilling task's missing line gets one small bug, the kind a person
 makes (a flipped comparison or operator, an off-by-one number, ``and``/``or``, a dropped
 ``not``, ``min``/``max``, one variable for another), kept only when the task's tests then
-fail. The server's fix (``lsp_server.actions.run_fix``) is asked on that function, and its
+fail. The server's fix (``lsp_server.actions.fix.run_fix``) is asked on that function, and its
 edits applied:
 
 * ``located``: no diagnostic, so the model picks what to change (the fix as the user gets it
@@ -209,7 +209,7 @@ def original(bug: Bug) -> str:
 def server_fix(cfg, flagged: bool, clean: bool = False) -> Variant:
     """The server's fix under ``cfg``; ``flagged``: a diagnostic points at the buggy line;
     ``clean``: asked on the file without the bug (what a fix does to code that is right)."""
-    from lsp_server.actions import fix_request, run_fix
+    from lsp_server.actions.fix import fix_request, run_fix
     from lsp_server.documents import DocumentStore
     from lsp_server.edits import apply
 

@@ -236,7 +236,7 @@ def task_request(task: dict, cfg, head: str = "", tail: str = ""):
     """The task as the server sees it: the missing line left empty in the document (or holding
     ``head``, what was typed of it, and ``tail``, what stays after it), the cursor after
     ``head`` (so the line's own newline follows the span, as in an editor)."""
-    from lsp_server.actions import inline_request
+    from lsp_server.actions.inline import inline_request
     from lsp_server.documents import DocumentStore
 
     text = task["prompt"] + head + tail + "\n" + task["suffix"]
@@ -245,12 +245,12 @@ def task_request(task: dict, cfg, head: str = "", tail: str = ""):
 
 
 def product(cfg, explicit: bool = False, typed: float = 0.0, rest: float = 0.0) -> Variant:
-    """The server's inline completion (``lsp_server.actions.attempt_inline``) under ``cfg``:
+    """The server's inline completion (``lsp_server.actions.inline.attempt_inline``) under ``cfg``:
     its length plan, context, attempts, syntax check and cleaning; ``explicit``: a request by
     key, with alternatives. With ``typed``, the user typed that much of the line first and
     the answer is what was typed plus the suggestion; with ``rest``, that share of the line's
     end stays after the cursor and ends the answer."""
-    from lsp_server.actions import attempt_inline
+    from lsp_server.actions.inline import attempt_inline
 
     def run(engine, task):
         head = typed_head(task, typed)
@@ -267,7 +267,8 @@ def product(cfg, explicit: bool = False, typed: float = 0.0, rest: float = 0.0) 
 
 def oracle(cfg) -> Variant:
     """The canonical solution's exact token count as the budget, with no pad tail; one attempt."""
-    from lsp_server.actions import clean_inline, decode_settings, inline_errors
+    from lsp_server.actions.common import decode_settings
+    from lsp_server.actions.inline import clean_inline, inline_errors
     from lsp_server.attempts import best_of
 
     def run(engine, task):
@@ -445,7 +446,7 @@ def main(
     measures the rest of a line: that share of the missing line is typed before asking;
     ``rest`` > 0 keeps that share of its end after the cursor (an edit inside a line).
     """
-    from lsp_server.actions import decode_settings
+    from lsp_server.actions.common import decode_settings
     from lsp_server.config import decode
     from model import load
 

@@ -5,7 +5,8 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from lsp_server import actions, slips
+from lsp_server import regions, slips
+from lsp_server.actions import common, docstring, fix, inline
 from lsp_server.config import BLOCK, QUICK, ServerConfig
 from lsp_server.documents import DocumentStore
 from lsp_server.edits import apply
@@ -41,7 +42,7 @@ def changed_rows(before: str, after: str) -> set[int]:
 def test_inline_plan_end_of_line_is_single_line():
     doc = open_doc(SAMPLE)
     row = SAMPLE.split("\n").index("    total = sum(values)")
-    req = actions.inline_request(doc, row, 100, CFG)  # past the end: clamped
+    req = inline.inline_request(doc, row, 100, CFG)  # past the end: clamped
     assert req.plan.single_line
     assert req.prefix.endswith("total = sum(values)")
     assert req.suffix.startswith("\n    return total")
@@ -51,17 +52,17 @@ def test_the_last_line_ends_in_a_newline_for_the_model():
     """A file with no final newline still ends in one for the model, wherever the cursor is (in
     training every file does); the document itself is not changed."""
     text = "def mean(values):\n    return"
-    req = actions.inline_request(open_doc(text), 1, 10, CFG)
+    req = inline.inline_request(open_doc(text), 1, 10, CFG)
     assert req.suffix == "\n" and req.doc.text == text
-    assert actions.inline_request(open_doc(text), 1, 4, CFG).suffix == "return\n"
-    assert actions.inline_request(open_doc(text + "\n"), 1, 10, CFG).suffix == "\n"
-    suffix = actions.inline_request(open_doc(text), 0, 3, CFG).suffix
+    assert inline.inline_request(open_doc(text), 1, 4, CFG).suffix == "return\n"
+    assert inline.inline_request(open_doc(text + "\n"), 1, 10, CFG).suffix == "\n"
+    suffix = inline.inline_request(open_doc(text), 0, 3, CFG).suffix
     assert suffix == " mean(values):\n    return\n"
 
 
 def test_inline_plan_empty_line_in_block_is_multi_line():
     text = "def f(x):\n    \n"
-    req = actions.inline_request(open_doc(text), 1, 4, CFG)
+    req = inline.inline_request(open_doc(text), 1, 4, CFG)
     assert not req.plan.single_line
     assert req.plan.max_tokens == CFG.block_tokens
 
@@ -69,20 +70,20 @@ def test_inline_plan_empty_line_in_block_is_multi_line():
 def test_the_decoding_defaults_are_careful_and_wide_unless_fp32_on_a_cpu(tiny_checkpoint):
     from model import load
 
-    quick = actions.decode_settings(CFG, 24, True, False, load(tiny_checkpoint, "cpu", "float32"))
-    careful = actions.decode_settings(CFG, 24, True, False,
-                                      load(tiny_checkpoint, "cpu", "bfloat16"))
+    quick = common.decode_settings(CFG, 24, True, False, load(tiny_checkpoint, "cpu", "float32"))
+    careful = common.decode_settings(CFG, 24, True, False,
+                                     load(tiny_checkpoint, "cpu", "bfloat16"))
     assert (quick.threshold, quick.steps_per_token, quick.context_tokens) == (0.5, 0.125, 256)
     assert (careful.threshold, careful.steps_per_token, careful.context_tokens) == (0.9, 0.5, 384)
-    asked = actions.decode_settings(CFG, 24, True, False, None, explicit=True)
+    asked = common.decode_settings(CFG, 24, True, False, None, explicit=True)
     assert (asked.threshold, asked.steps_per_token, asked.context_tokens) == (0.9, 1.0, 384)
     set_ = msgspec.structs.replace(CFG, threshold=0.8, steps_per_token=0.25)
-    assert actions.decode_settings(set_, 24, True, False, None).threshold == 0.8
+    assert common.decode_settings(set_, 24, True, False, None).threshold == 0.8
 
 
 def test_inline_position_is_utf16():
     text = "s = '😀' + \n"
-    req = actions.inline_request(open_doc(text), 0, 11, CFG)  # 😀 is two UTF-16 units
+    req = inline.inline_request(open_doc(text), 0, 11, CFG)  # 😀 is two UTF-16 units
     assert req.prefix == "s = '😀' + "
 
 
@@ -101,15 +102,15 @@ def test_inline_position_is_utf16():
     ],
 )
 def test_clean_inline_never_duplicates_the_rest_of_the_line(text, col, raw, expected):
-    req = actions.inline_request(open_doc(text), 0, col, CFG)
+    req = inline.inline_request(open_doc(text), 0, col, CFG)
     assert req.plan.single_line
-    assert actions.clean_inline(req, raw) == expected
+    assert inline.clean_inline(req, raw) == expected
 
 
 def test_clean_inline_block_drops_repeated_following_lines():
     text = "def f(x):\n    \n    return y\n"
-    req = actions.inline_request(open_doc(text), 1, 4, CFG)
-    assert actions.clean_inline(req, "y = x * 2\n    return y\n") == "y = x * 2"
+    req = inline.inline_request(open_doc(text), 1, 4, CFG)
+    assert inline.clean_inline(req, "y = x * 2\n    return y\n") == "y = x * 2"
 
 
 @pytest.mark.parametrize(
@@ -125,22 +126,22 @@ def test_clean_inline_block_drops_repeated_following_lines():
     ],
 )
 def test_clean_inline_never_copies_the_line_above_or_below(text, row, col, raw, expected):
-    req = actions.inline_request(open_doc(text), row, col, CFG)
-    assert actions.clean_inline(req, raw) == expected
+    req = inline.inline_request(open_doc(text), row, col, CFG)
+    assert inline.clean_inline(req, raw) == expected
 
 
 def test_clean_inline_offers_no_half_written_character():
-    req = actions.inline_request(open_doc("faces = ['😀', \n"), 0, 14, CFG)
-    assert actions.clean_inline(req, "'\ufffd\ufffd']") is None
-    assert actions.clean_inline(req, "'😃']") == "'😃']"
-    kept = actions.inline_request(open_doc("bad = '\ufffd'\nx = \n"), 1, 4, CFG)
-    assert actions.clean_inline(kept, "'\ufffd'") == "'\ufffd'"  # the file has them itself
+    req = inline.inline_request(open_doc("faces = ['😀', \n"), 0, 14, CFG)
+    assert inline.clean_inline(req, "'\ufffd\ufffd']") is None
+    assert inline.clean_inline(req, "'😃']") == "'😃']"
+    kept = inline.inline_request(open_doc("bad = '\ufffd'\nx = \n"), 1, 4, CFG)
+    assert inline.clean_inline(kept, "'\ufffd'") == "'\ufffd'"  # the file has them itself
 
 
 def test_completion_edit_covers_the_word_before_the_cursor():
     text = "value = compu\n"
-    req = actions.inline_request(open_doc(text), 0, 13, CFG)
-    rng, new_text = actions.completion_edit(req, "te(x)")
+    req = inline.inline_request(open_doc(text), 0, 13, CFG)
+    rng, new_text = inline.completion_edit(req, "te(x)")
     assert (rng.start.character, rng.end.character) == (8, 13)
     assert new_text == "compute(x)"
 
@@ -148,15 +149,15 @@ def test_completion_edit_covers_the_word_before_the_cursor():
 def test_run_inline_with_the_model_returns_one_line(engine):
     doc = open_doc(SAMPLE)
     row = SAMPLE.split("\n").index("    total = sum(values)")
-    req = actions.inline_request(doc, row, 10, CFG)
-    texts = actions.run_inline(engine, req, CFG, NEVER)
+    req = inline.inline_request(doc, row, 10, CFG)
+    texts = inline.run_inline(engine, req, CFG, NEVER)
     assert len(texts) <= 1 and all("\n" not in text for text in texts)
 
 
 def test_inline_syntax_check_covers_the_function_not_the_broken_rest_of_the_file():
     text = "def broken(:\n    pass\n\n\ndef f(x):\n    \n    return x\n"
-    req = actions.inline_request(open_doc(text), 5, 4, CFG)
-    check = actions.syntax_check(req)
+    req = inline.inline_request(open_doc(text), 5, 4, CFG)
+    check = inline.syntax_check(req)
     assert check.before == "def f(x):\n    " and check.after == "\n    return x"
     assert check.base_errors == 0
     assert check.added_errors("y = (") > 0 and check.added_errors("y = x") == 0
@@ -168,28 +169,28 @@ TYPING = "def f(values, n):\n    total = 0\n    if n %\n    return total\n"
 def test_the_rest_of_a_broken_line_must_leave_that_line_parseable():
     """The half-typed line breaks the function, so a suggestion that leaves it broken adds no
     error: it is withheld because the completed line does not parse on its own."""
-    req = actions.inline_request(open_doc(TYPING), 2, len("    if n %"), CFG)
-    count = actions.inline_errors(req)
-    assert actions.syntax_check(req).added_errors("  #") == 0  # what the old check let through
+    req = inline.inline_request(open_doc(TYPING), 2, len("    if n %"), CFG)
+    count = inline.inline_errors(req)
+    assert inline.syntax_check(req).added_errors("  #") == 0  # what the old check let through
     assert count("  #") > 0 and count(" values") > 0
     assert count(" 2 == 0:") == 0  # a header with no body yet is a finished line
     written = "def f(values):\n    table = {\n        'zero\n"  # top-down, nothing after
-    req = actions.inline_request(open_doc(written), 2, len("        'zero"), CFG)
-    assert actions.inline_errors(req)("': 0,") == 0  # an entry of a dict opened above
-    assert actions.inline_errors(req)("': 0 0") > 0
+    req = inline.inline_request(open_doc(written), 2, len("        'zero"), CFG)
+    assert inline.inline_errors(req)("': 0,") == 0  # an entry of a dict opened above
+    assert inline.inline_errors(req)("': 0 0") > 0
 
 
 @pytest.mark.parametrize("below", ["", "\n\ndef other():\n    pass\n", "    return total\n"])
 def test_a_block_header_whose_body_is_not_written_yet_may_be_offered(below):
     """Writing top-down, the next line is often a header: its missing body is no error."""
     text = "def f(xs):\n    total = 0\n    \n" + below
-    req = actions.inline_request(open_doc(text), 2, 4, CFG)
-    count = actions.inline_errors(req)
-    assert actions.syntax_check(req).added_errors("for x in xs:") > 0  # withheld before
+    req = inline.inline_request(open_doc(text), 2, 4, CFG)
+    count = inline.inline_errors(req)
+    assert inline.syntax_check(req).added_errors("for x in xs:") > 0  # withheld before
     assert count("for x in xs:") == 0 and count("if total:  # none yet") == 0
     assert count("for x in:") > 0 and count("for x in xs: (") > 0
-    typed = actions.inline_request(open_doc(text.replace("    \n", "    for x \n", 1)), 2, 10, CFG)
-    assert actions.inline_errors(typed)("in xs:") == 0  # the rest of a typed header too
+    typed = inline.inline_request(open_doc(text.replace("    \n", "    for x \n", 1)), 2, 10, CFG)
+    assert inline.inline_errors(typed)("in xs:") == 0  # the rest of a typed header too
 
 
 def test_a_python_candidate_must_leave_the_whole_file_compiling():
@@ -197,36 +198,36 @@ def test_a_python_candidate_must_leave_the_whole_file_compiling():
     that ``return`` at column 0 stands outside the function, and that a line indented under a
     missing header needs one (``lsp_server.file_check``)."""
     text = "def f(xs):\n    total = 0\n    \"\"\"A note.\"\"\"\n\n"
-    req = actions.inline_request(open_doc(text), 3, 0, CFG)
-    assert actions.inline_errors(req, whole_file=False)("return total") == 0
-    assert actions.inline_errors(req)("return total") > 0
-    assert actions.inline_errors(req)("    return total") == 0
+    req = inline.inline_request(open_doc(text), 3, 0, CFG)
+    assert inline.inline_errors(req, whole_file=False)("return total") == 0
+    assert inline.inline_errors(req)("return total") > 0
+    assert inline.inline_errors(req)("    return total") == 0
     hole = "def f(xs):\n    total = 0\n\n        total += 1\n    return total\n"
-    req = actions.inline_request(open_doc(hole), 2, 0, CFG)
-    assert actions.inline_errors(req, whole_file=False)("    total = 1") == 0
-    assert actions.inline_errors(req)("    total = 1") > 0
-    assert actions.inline_errors(req)("    for x in xs:") == 0
+    req = inline.inline_request(open_doc(hole), 2, 0, CFG)
+    assert inline.inline_errors(req, whole_file=False)("    total = 1") == 0
+    assert inline.inline_errors(req)("    total = 1") > 0
+    assert inline.inline_errors(req)("    for x in xs:") == 0
 
 
 def test_the_whole_file_check_reads_the_top_level_statements_around_the_cursor():
     text = "import os\n\n\ndef f(xs):\n    total = 0\n\n\ndef g():\n    pass\n\n\nx = (\n"
-    req = actions.inline_request(open_doc(text), 5, 0, CFG)
-    check = actions._file_check(req)
+    req = inline.inline_request(open_doc(text), 5, 0, CFG)
+    check = inline._file_check(req)
     assert check.text == "def f(xs):\n    total = 0\n\n\ndef g():\n    pass"
-    assert actions.inline_errors(req)("return total") > 0  # x = ( below is not read
-    assert actions.inline_errors(req)("    return total") == 0
-    typed = actions.inline_request(open_doc("def f(xs):\n    return (\n"), 1, 12, CFG)
-    assert actions._file_check(typed).text.startswith("def f")  # not from the broken line
+    assert inline.inline_errors(req)("return total") > 0  # x = ( below is not read
+    assert inline.inline_errors(req)("    return total") == 0
+    typed = inline.inline_request(open_doc("def f(xs):\n    return (\n"), 1, 12, CFG)
+    assert inline._file_check(typed).text.startswith("def f")  # not from the broken line
 
 
 def test_the_line_rule_spares_prose_and_other_languages():
     text = 'def f(:\n    """Return the\n    """\n'
-    req = actions.inline_request(open_doc(text), 1, len('    """Return the'), CFG)
-    assert actions.syntax_check(req).base_errors > 0
-    assert actions.inline_errors(req)(" sum of it") == 0  # inside a docstring: words
+    req = inline.inline_request(open_doc(text), 1, len('    """Return the'), CFG)
+    assert inline.syntax_check(req).base_errors > 0
+    assert inline.inline_errors(req)(" sum of it") == 0  # inside a docstring: words
     js = "function f(x) {\n  if (x %\n}\n"
-    req = actions.inline_request(open_doc(js, "file:///t.js", "javascript"), 1, 9, CFG)
-    assert actions.inline_errors(req)(" 2") == actions.syntax_check(req).added_errors(" 2")
+    req = inline.inline_request(open_doc(js, "file:///t.js", "javascript"), 1, 9, CFG)
+    assert inline.inline_errors(req)(" 2") == inline.syntax_check(req).added_errors(" 2")
 
 
 def test_a_huge_python_statement_is_checked_incrementally_over_the_document():
@@ -235,8 +236,8 @@ def test_a_huge_python_statement_is_checked_incrementally_over_the_document():
     text = "import os\n\nDATA = [" + "1, " * 60_000 + "]\n"
     doc = open_doc(text)
     cursor = text.index("1, ") + 3 * 30_000
-    req = actions.inline_request(doc, *doc.position_at(cursor), CFG)
-    check = actions.syntax_check(req)
+    req = inline.inline_request(doc, *doc.position_at(cursor), CFG)
+    check = inline.syntax_check(req)
     assert isinstance(check, DocumentCheck) and check.base_errors == 0
     assert check.added_errors("7, ") == 0 and check.added_errors("(7, ") > 0
 
@@ -270,78 +271,78 @@ def test_inline_text_in_a_docstring_or_comment_is_never_garbled(monkeypatch, tex
     scripted(monkeypatch, "infill", "text", outputs)
     uri = "file:///t.js" if text.startswith("function") else "file:///t.py"
     doc = open_doc(text, uri, "javascript" if uri.endswith(".js") else "python")
-    req = actions.inline_request(doc, row, column, CFG)
+    req = inline.inline_request(doc, row, column, CFG)
     assert req.plan.single_line
-    assert actions.run_inline(None, req, CFG, NEVER) == []  # garbled: withheld
-    assert actions.run_inline(None, req, CFG, NEVER) == ["values of the list"]
+    assert inline.run_inline(None, req, CFG, NEVER) == []  # garbled: withheld
+    assert inline.run_inline(None, req, CFG, NEVER) == ["values of the list"]
 
 
 def test_run_inline_retries_a_block_and_never_offers_text_that_breaks_the_syntax(monkeypatch):
     outputs = ["y = (x", "y = x + 1"]
     seen = scripted(monkeypatch, "infill", "text", outputs)
-    req = actions.inline_request(open_doc("def f(x):\n    \n    return y\n"), 1, 4, CFG)
-    assert actions.run_inline(None, req, NO_SEARCH, NEVER) == ["y = x + 1"]
+    req = inline.inline_request(open_doc("def f(x):\n    \n    return y\n"), 1, 4, CFG)
+    assert inline.run_inline(None, req, NO_SEARCH, NEVER) == ["y = x + 1"]
     assert len(seen) == 2 and seen[1].single_line and not seen[0].single_line
     assert {s.steps_per_token for s in seen} == {BLOCK[1]}
     outputs.extend(["y = (x", "y = (x + ["])
-    assert actions.run_inline(None, req, NO_SEARCH, NEVER) == []  # both break it: nothing shown
+    assert inline.run_inline(None, req, NO_SEARCH, NEVER) == []  # both break it: nothing shown
     one = ServerConfig(syntax_attempts=1, length_search=False)
     outputs.append("y = (x")
-    assert actions.run_inline(None, req, one, NEVER) == []  # one try, still checked
+    assert inline.run_inline(None, req, one, NEVER) == []  # one try, still checked
     unchecked = ServerConfig(syntax_attempts=0)
     outputs.append("y = (x")
-    assert actions.run_inline(None, req, unchecked, NEVER) == ["y = (x"]  # shown as it came
-    line = actions.inline_request(open_doc("def f(x):\n    y = x\n    return y\n"), 1, 9, CFG)
+    assert inline.run_inline(None, req, unchecked, NEVER) == ["y = (x"]  # shown as it came
+    line = inline.inline_request(open_doc("def f(x):\n    y = x\n    return y\n"), 1, 9, CFG)
     assert line.plan.single_line
     outputs.extend([" + (1", " + 1"])
     seen.clear()
-    assert actions.run_inline(None, line, CFG, NEVER) == [] and len(seen) == 1  # not retried
-    assert actions.run_inline(None, line, CFG, NEVER) == [" + 1"]
-    copied = actions.inline_request(open_doc("def f(x):\n    y = x\n    \n"), 2, 4, CFG)
+    assert inline.run_inline(None, line, CFG, NEVER) == [] and len(seen) == 1  # not retried
+    assert inline.run_inline(None, line, CFG, NEVER) == [" + 1"]
+    copied = inline.inline_request(open_doc("def f(x):\n    y = x\n    \n"), 2, 4, CFG)
     outputs.extend(["y = x", "return y"])  # a copy of the line above is not offered either
-    assert actions.run_inline(None, copied, CFG, NEVER) == ["return y"]
-    typing = actions.inline_request(open_doc("def f(x):\n    y = \n    return y\n"), 1, 8, CFG)
+    assert inline.run_inline(None, copied, CFG, NEVER) == ["return y"]
+    typing = inline.inline_request(open_doc("def f(x):\n    y = \n    return y\n"), 1, 8, CFG)
     outputs.append("(x")  # the line is already broken: this adds no error of its own
-    assert actions.run_inline(None, typing, CFG, NEVER) == ["(x"]
+    assert inline.run_inline(None, typing, CFG, NEVER) == ["(x"]
 
 
 def test_an_empty_line_decodes_carefully_where_a_typed_line_decodes_quickly(monkeypatch):
     from types import SimpleNamespace
 
     fp32 = SimpleNamespace(device=SimpleNamespace(type="cpu"), dtype="torch.float32")
-    assert not actions.computes_fast(fp32)
+    assert not common.computes_fast(fp32)
     outputs = ["y = (x", "y = x + 1"]
     seen = scripted(monkeypatch, "infill", "text", outputs)
-    block = actions.inline_request(open_doc("def f(x):\n    \n    return y\n"), 1, 4, CFG)
-    assert actions.run_inline(fp32, block, CFG, NEVER) == ["y = x + 1"]
+    block = inline.inline_request(open_doc("def f(x):\n    \n    return y\n"), 1, 4, CFG)
+    assert inline.run_inline(fp32, block, CFG, NEVER) == ["y = x + 1"]
     # the block and its one-line retry: BLOCK (an empty line's goal is 350 ms, not 120)
     assert [(s.threshold, s.steps_per_token) for s in seen] == [BLOCK, BLOCK]
-    line = actions.inline_request(open_doc("def f(x):\n    y = x\n    return y\n"), 1, 9, CFG)
+    line = inline.inline_request(open_doc("def f(x):\n    y = x\n    return y\n"), 1, 9, CFG)
     outputs.append(" + 1")
     seen.clear()
-    assert actions.run_inline(fp32, line, CFG, NEVER) == [" + 1"]
+    assert inline.run_inline(fp32, line, CFG, NEVER) == [" + 1"]
     assert [(s.threshold, s.steps_per_token) for s in seen] == [QUICK]
     outputs.extend(["y = x + 1", "y = x + 1", "y = x * 2", "y = x - 1"])
     seen.clear()  # asked by a key: the greedy tries as the block, the samples as a typed line
-    assert len(actions.run_inline(fp32, block, NO_SEARCH, NEVER, explicit=True)) == 3
+    assert len(inline.run_inline(fp32, block, NO_SEARCH, NEVER, explicit=True)) == 3
     assert [(s.threshold, s.steps_per_token) for s in seen] == [BLOCK] * 2 + [QUICK] * 2
 
 
 def test_an_explicit_request_keeps_several_different_candidates(monkeypatch):
     outputs = ["y = x + 1", "y = (x", "y = x + 1", "y = x * 2"]
     seen = scripted(monkeypatch, "infill", "text", outputs)
-    req = actions.inline_request(open_doc("def f(x):\n    \n    return y\n"), 1, 4, CFG)
+    req = inline.inline_request(open_doc("def f(x):\n    \n    return y\n"), 1, 4, CFG)
     # the block, one line (breaks the syntax), then samples: the repeat is dropped
-    assert actions.run_inline(None, req, NO_SEARCH, NEVER, explicit=True) == [
+    assert inline.run_inline(None, req, NO_SEARCH, NEVER, explicit=True) == [
         "y = x + 1", "y = x * 2"]
     assert len(seen) == 4 and not seen[0].single_line and seen[1].single_line
     assert seen[2].temperature > 0 and seen[2].seed != seen[3].seed
     # the user waits: the greedy tries take one step per token, the samples as typing does
     assert [s.steps_per_token for s in seen] == [1.0, 1.0, 0.5, 0.5]
-    line = actions.inline_request(open_doc("def f(x):\n    y = x\n    return y\n"), 1, 9, CFG)
+    line = inline.inline_request(open_doc("def f(x):\n    y = x\n    return y\n"), 1, 9, CFG)
     outputs.extend([" + 1", " + 2", " + 3"])
     seen.clear()
-    assert actions.run_inline(None, line, CFG, NEVER, explicit=True) == [" + 1", " + 2", " + 3"]
+    assert inline.run_inline(None, line, CFG, NEVER, explicit=True) == [" + 1", " + 2", " + 3"]
     assert len(seen) == 3 and all(s.single_line for s in seen)  # the rest of a line, sampled
 
 
@@ -349,39 +350,39 @@ def test_an_explicit_block_takes_its_alternatives_from_other_lengths_best_scored
     from model import infill, shared_first_pass
     from model.length_search import search_lengths
 
-    block = actions.inline_request(open_doc("def f(x):\n    \n    return y\n"), 1, 4, CFG)
+    block = inline.inline_request(open_doc("def f(x):\n    \n    return y\n"), 1, 4, CFG)
     search = ServerConfig(syntax_attempts=0, explicit_candidates=4)
     never = ServerConfig(syntax_attempts=0, explicit_candidates=4, length_search=False)
-    asked = actions.attempt_inline(engine, block, search, NEVER, explicit=True)
-    settings = actions.decode_settings(search, 24, False, False, engine, explicit=True,
-                                       block=True)
+    asked = inline.attempt_inline(engine, block, search, NEVER, explicit=True)
+    settings = common.decode_settings(search, 24, False, False, engine, explicit=True,
+                                      block=True)
     with shared_first_pass(engine):
         first = infill(engine, block.prefix, block.suffix, settings)
         ranked = search_lengths(engine, block.prefix, block.suffix, settings,
                                 [first.token_ids]).ranked
     expected = []
     for raw in [first.text] + [r.text for r in ranked]:
-        text = actions.clean_inline(block, raw)
+        text = inline.clean_inline(block, raw)
         if text and text not in expected:
             expected.append(text)
     # the greedy block first, then the best-scored lengths (then, if short, the usual tries)
     assert len(expected) > 1 and asked.texts[:len(expected[:4])] == expected[:4]
-    plain = actions.attempt_inline(engine, block, never, NEVER, explicit=True)
+    plain = inline.attempt_inline(engine, block, never, NEVER, explicit=True)
     assert plain.texts[0] == asked.texts[0] and plain.texts != asked.texts
     # typing (one suggestion) with a usable candidate, and the rest of a line, never search
-    for req in (block, actions.inline_request(
+    for req in (block, inline.inline_request(
             open_doc("def f(x):\n    y = x\n    return y\n"), 1, 9, CFG)):
-        assert (actions.attempt_inline(engine, req, search, NEVER).forward_passes
-                == actions.attempt_inline(engine, req, never, NEVER).forward_passes)
+        assert (inline.attempt_inline(engine, req, search, NEVER).forward_passes
+                == inline.attempt_inline(engine, req, never, NEVER).forward_passes)
 
 
 def test_an_empty_line_with_nothing_usable_tries_the_other_lengths(engine, monkeypatch):
     from model import infill, shared_first_pass
     from model.length_search import search_lengths
 
-    block = actions.inline_request(open_doc("def f(x):\n    \n    return y\n"), 1, 4, CFG)
+    block = inline.inline_request(open_doc("def f(x):\n    \n    return y\n"), 1, 4, CFG)
     search, never = ServerConfig(), ServerConfig(length_search=False)
-    settings = actions.decode_settings(search, 24, False, False, engine, block=True)
+    settings = common.decode_settings(search, 24, False, False, engine, block=True)
     with shared_first_pass(engine):
         first = infill(engine, block.prefix, block.suffix, settings)
         ranked = search_lengths(engine, block.prefix, block.suffix, settings,
@@ -392,22 +393,22 @@ def test_an_empty_line_with_nothing_usable_tries_the_other_lengths(engine, monke
     def check(req, whole_file):
         return lambda text: plan_texts.append(text) or 1 if recording else int(text in plan_texts)
 
-    monkeypatch.setattr(actions, "inline_errors", check)
+    monkeypatch.setattr(inline, "inline_errors", check)
     recording = True
-    plain = actions.attempt_inline(engine, block, never, NEVER)
+    plain = inline.attempt_inline(engine, block, never, NEVER)
     assert plain.texts == [] and plain.withheld and plain.attempts == never.syntax_attempts
     recording = False
-    cleaned = [actions.clean_inline(block, r.text) for r in ranked if r.text != first.text]
+    cleaned = [inline.clean_inline(block, r.text) for r in ranked if r.text != first.text]
     usable = [t for t in cleaned if t and t not in plan_texts]
-    found = actions.attempt_inline(engine, block, search, NEVER)
+    found = inline.attempt_inline(engine, block, search, NEVER)
     assert usable and found.texts == usable[:1]  # the best-scored other length
     assert found.forward_passes > plain.forward_passes and not found.withheld
-    assert actions.attempt_inline(engine, block, never, NEVER).texts == []
+    assert inline.attempt_inline(engine, block, never, NEVER).texts == []
 
 
 def test_run_inline_honours_cancel(engine):
-    req = actions.inline_request(open_doc(SAMPLE), 3, 0, CFG)
-    assert actions.run_inline(engine, req, CFG, lambda: True) == []
+    req = inline.inline_request(open_doc(SAMPLE), 3, 0, CFG)
+    assert inline.run_inline(engine, req, CFG, lambda: True) == []
 
 
 # -- fix this function -------------------------------------------------------------------------
@@ -416,21 +417,21 @@ def test_run_inline_honours_cancel(engine):
 def test_fix_request_prefers_diagnostics_inside_the_function():
     doc = open_doc(SAMPLE)
     row = SAMPLE.split("\n").index("def mean(values):")
-    req = actions.fix_request(doc, row + 2, 4, diagnostic_rows=[row + 2, 0])
+    req = fix.fix_request(doc, row + 2, 4, diagnostic_rows=[row + 2, 0])
     assert (req.first_row, req.last_row) == (row, row + 3)
     assert req.flagged == (row + 2,)
 
 
 def test_fix_request_falls_back_to_syntax_errors():
     text = "def f(x):\n    y = (x +\n    return y\n"
-    req = actions.fix_request(open_doc(text), 1, 4)
+    req = fix.fix_request(open_doc(text), 1, 4)
     assert req.flagged and set(req.flagged) <= {1, 2}
 
 
 def test_fix_request_without_flags_lets_the_model_choose_body_rows():
     doc = open_doc(SAMPLE)
     row = SAMPLE.split("\n").index("def mean(values):")
-    req = actions.fix_request(doc, row + 1, 0)
+    req = fix.fix_request(doc, row + 1, 0)
     assert req.flagged == ()
     assert req.candidates == (row + 2, row + 3)  # neither the header nor the docstring
 
@@ -439,19 +440,19 @@ def test_fix_request_never_lets_the_model_pick_a_docstring_or_comment_line():
     """Prose is unlikely to a code model: left alone, it would be rewritten before the bug."""
     text = ('def f(x):\n    """Sum it\n    up."""\n    # the total\n    y = x + 1  # why\n'
             "\n    return y\n")
-    req = actions.fix_request(open_doc(text), 4, 4)
+    req = fix.fix_request(open_doc(text), 4, 4)
     assert req.candidates == (4, 6)
 
 
 def test_fix_request_on_a_broken_def_line_uses_the_indented_block():
     text = "import os\n\n\ndef f(x)\n    y = x + 1\n    return y\n\n\ndef g():\n    return 2\n"
-    req = actions.fix_request(open_doc(text), 4, 4)  # the missing colon hides `def f`
+    req = fix.fix_request(open_doc(text), 4, 4)  # the missing colon hides `def f`
     assert (req.first_row, req.last_row) == (3, 5)
     assert 3 in req.flagged and set(req.flagged) <= {3, 4, 5}
 
 
 def test_fix_request_outside_any_function():
-    assert actions.fix_request(open_doc("x = 1\n\ny = 2\n"), 0, 0) is None
+    assert fix.fix_request(open_doc("x = 1\n\ny = 2\n"), 0, 0) is None
 
 
 FIX_TEXT = "def scale(values, factor):\n    total = 0\n    return [v * values for v in values]\n"
@@ -482,7 +483,7 @@ def test_a_fix_without_diagnostic_replaces_the_least_likely_token(token_scores, 
     wanted, calls = token_scores
     wanted += [(" values for", " factor for", -8.0), ("total", "scale", -5.0)]
     doc = open_doc(FIX_TEXT)
-    edits = actions.run_fix(engine, actions.fix_request(doc, 2, 4), CFG, NEVER)
+    edits = fix.run_fix(engine, fix.fix_request(doc, 2, 4), CFG, NEVER)
     assert [(e.range.start.line, e.range.start.character) for e in edits] == [(2, 0)]
     assert apply(doc, edits) == FIX_TEXT.replace("v * values", "v * factor")
     assert calls == [[1, 2]]  # the body rows, the model's own pick
@@ -492,17 +493,17 @@ def test_a_fix_without_diagnostic_needs_the_model_to_prefer_its_token_clearly(to
                                                                                 engine):
     wanted, _ = token_scores
     wanted.append((" values for", " factor for", -2.0))  # e^2: not enough
-    assert actions.run_fix(engine, actions.fix_request(open_doc(FIX_TEXT), 2, 4), CFG,
-                           NEVER) is None
+    assert fix.run_fix(engine, fix.fix_request(open_doc(FIX_TEXT), 2, 4), CFG,
+                       NEVER) is None
 
 
 def test_a_fix_without_diagnostic_must_stand_out_from_the_other_tokens(token_scores, engine):
     wanted, _ = token_scores
     wanted += [(" values for", " factor for", -7.0), ("total", "scale", -6.0)]
-    req = actions.fix_request(open_doc(FIX_TEXT), 2, 4)
-    assert actions.run_fix(engine, req, CFG, NEVER) is None  # 7 < 5 + 6 / 2
+    req = fix.fix_request(open_doc(FIX_TEXT), 2, 4)
+    assert fix.run_fix(engine, req, CFG, NEVER) is None  # 7 < 5 + 6 / 2
     eager = msgspec.structs.replace(CFG, fix_margin=3.0)  # 7 > 3 + 6 / 2
-    assert apply(req.doc, actions.run_fix(engine, req, eager, NEVER)) == FIX_TEXT.replace(
+    assert apply(req.doc, fix.run_fix(engine, req, eager, NEVER)) == FIX_TEXT.replace(
         "v * values", "v * factor")
 
 
@@ -511,11 +512,11 @@ def test_a_token_fix_that_breaks_the_syntax_is_passed_over(token_scores, engine)
     wanted += [(" values for", " for for", -9.0), ("total", "values", -8.0)]
     doc = open_doc(FIX_TEXT)
     eager = msgspec.structs.replace(CFG, fix_margin=3.0)  # 8 > 3 + 9 / 2
-    edits = actions.run_fix(engine, actions.fix_request(doc, 2, 4), eager, NEVER)
+    edits = fix.run_fix(engine, fix.fix_request(doc, 2, 4), eager, NEVER)
     assert apply(doc, edits) == FIX_TEXT.replace("total =", "values =")
     unchecked = msgspec.structs.replace(UNCHECKED, fix_margin=3.0)
-    assert apply(doc, actions.run_fix(engine, actions.fix_request(doc, 2, 4), unchecked,
-                                      NEVER)) == FIX_TEXT.replace("v * values for", "v * for for")
+    assert apply(doc, fix.run_fix(engine, fix.fix_request(doc, 2, 4), unchecked,
+                                  NEVER)) == FIX_TEXT.replace("v * values for", "v * for for")
 
 
 def test_a_diagnosed_row_gets_a_token_fix_else_its_line_rewritten(token_scores, monkeypatch,
@@ -523,25 +524,25 @@ def test_a_diagnosed_row_gets_a_token_fix_else_its_line_rewritten(token_scores, 
     wanted, calls = token_scores
     wanted += [("total", "scale", -9.0), (" values for", " factor for", -0.5)]
     doc = open_doc(FIX_TEXT)
-    req = actions.fix_request(doc, 2, 4, diagnostic_rows=[2])
-    edits = actions.run_fix(engine, req, CFG, NEVER)  # any preference will do on a flagged row
+    req = fix.fix_request(doc, 2, 4, diagnostic_rows=[2])
+    edits = fix.run_fix(engine, req, CFG, NEVER)  # any preference will do on a flagged row
     assert apply(doc, edits) == FIX_TEXT.replace("v * values", "v * factor")
     assert calls == [[2]]
     wanted.clear()  # the model agrees with every token: the row is rewritten
     scripted(monkeypatch, "infill_spans", "texts", [["return [v * factor for v in values]"]])
-    assert apply(doc, actions.run_fix(engine, req, CFG, NEVER)) == apply(doc, edits)
+    assert apply(doc, fix.run_fix(engine, req, CFG, NEVER)) == apply(doc, edits)
 
 
 def test_row_groups():
-    assert actions.row_groups([7, 3, 4, 9, 8]) == [(3, 4), (7, 9)]
+    assert fix.row_groups([7, 3, 4, 9, 8]) == [(3, 4), (7, 9)]
 
 
 def test_run_fix_changes_only_flagged_rows(engine):
     doc = open_doc(SAMPLE)
     row = SAMPLE.split("\n").index("class Stack:")
     flagged = [row + 4, row + 8]  # two groups: `self.items = []` and `return len(self.items)`
-    req = actions.fix_request(doc, row + 4, 8, diagnostic_rows=flagged)
-    edits = actions.run_fix(engine, req, UNCHECKED, NEVER)
+    req = fix.fix_request(doc, row + 4, 8, diagnostic_rows=flagged)
+    edits = fix.run_fix(engine, req, UNCHECKED, NEVER)
     assert edits, "the tiny model rewrites something"
     assert {e.range.start.line for e in edits} <= set(flagged)
     assert all(e.range.start.character == 0 and "\n" not in e.new_text.rstrip("\n")
@@ -556,8 +557,8 @@ def test_run_fix_tries_again_and_offers_no_fix_that_leaves_the_function_broken(m
     fills = [[" ("], ["y = (x +"], ["y = x + 1"]]  # first the insertion at the row's end
     seen = scripted(monkeypatch, "infill_spans", "texts", fills)
     text = "import os\n\n\ndef f(x):\n    y = x +\n    return y\n"
-    req = actions.fix_request(open_doc(text), 4, 4, diagnostic_rows=[4])
-    edits = actions.run_fix(engine, req, CFG, NEVER)
+    req = fix.fix_request(open_doc(text), 4, 4, diagnostic_rows=[4])
+    edits = fix.run_fix(engine, req, CFG, NEVER)
     assert apply(open_doc(text), edits).split("\n")[4] == "    y = x + 1"
     assert seen.pop(0).max_tokens == slips.END_TOKENS
     assert len(seen) == 2 and seen[1].temperature > 0 and seen[1].max_tokens == seen[0].max_tokens
@@ -565,11 +566,11 @@ def test_run_fix_tries_again_and_offers_no_fix_that_leaves_the_function_broken(m
     assert (seen[0].threshold, seen[0].steps_per_token) == CFG.decoding(False, explicit=True)
     assert CFG.decoding(False, explicit=True) != CFG.decoding(False)
     fills.extend([[" ("], ["y = (x +"], ["y = x +"]])
-    assert actions.run_fix(engine, req, CFG, NEVER) is None  # none removes the error
+    assert fix.run_fix(engine, req, CFG, NEVER) is None  # none removes the error
     fills.extend([[" ("], ["y = (x +"]])
-    assert actions.run_fix(engine, req, ServerConfig(syntax_attempts=1), NEVER) is None
+    assert fix.run_fix(engine, req, ServerConfig(syntax_attempts=1), NEVER) is None
     fills.append(["y = (x +"])
-    unchecked = actions.run_fix(engine, req, ServerConfig(syntax_attempts=0), NEVER)
+    unchecked = fix.run_fix(engine, req, ServerConfig(syntax_attempts=0), NEVER)
     assert apply(open_doc(text), unchecked).split("\n")[4] == "    y = (x +"  # as it came
 
 
@@ -596,10 +597,10 @@ def test_fix_and_docstring_see_the_text_around_the_document(spans_sent, engine):
     around = ("import math\n\n", "\n\nprint(f(2))")
     calls = spans_sent
     text = "def f(x):\n    y = x +\n    return y\n"
-    fix = actions.fix_request(open_doc(text), 1, 4, diagnostic_rows=[1], around=around)
-    assert actions.run_fix(engine, fix, UNCHECKED, NEVER)
-    slot = actions.docstring_request(open_doc(text), 1, 4, around=around)
-    actions.run_docstring(engine, slot, UNCHECKED, NEVER)
+    request = fix.fix_request(open_doc(text), 1, 4, diagnostic_rows=[1], around=around)
+    assert fix.run_fix(engine, request, UNCHECKED, NEVER)
+    slot = docstring.docstring_request(open_doc(text), 1, 4, around=around)
+    docstring.run_docstring(engine, slot, UNCHECKED, NEVER)
     for pieces in calls:
         assert pieces[0].startswith(around[0] + "def f(x):")
         assert pieces[-1].endswith(around[1] + "\n")  # the last cell ends, as files do
@@ -608,17 +609,17 @@ def test_fix_and_docstring_see_the_text_around_the_document(spans_sent, engine):
 def test_fix_and_docstring_at_the_end_of_a_file_see_its_last_line_end(spans_sent, engine):
     """As for inline completion: a file with no final newline still ends in one for the model."""
     text = "def f(x):\n    y = x +\n    return y"
-    fix = actions.fix_request(open_doc(text), 1, 4, diagnostic_rows=[1])
-    assert actions.run_fix(engine, fix, UNCHECKED, NEVER)
-    slot = actions.docstring_request(open_doc(text), 1, 4)
-    actions.run_docstring(engine, slot, UNCHECKED, NEVER)  # code, not prose: every try runs
-    assert len(spans_sent) == 1 + actions.DOCSTRING_TRIES
+    request = fix.fix_request(open_doc(text), 1, 4, diagnostic_rows=[1])
+    assert fix.run_fix(engine, request, UNCHECKED, NEVER)
+    slot = docstring.docstring_request(open_doc(text), 1, 4)
+    docstring.run_docstring(engine, slot, UNCHECKED, NEVER)  # code, not prose: every try runs
+    assert len(spans_sent) == 1 + docstring.DOCSTRING_TRIES
     assert all(pieces[-1].endswith("return y\n") for pieces in spans_sent), spans_sent
 
 
 def test_run_fix_honours_cancel(engine):
-    req = actions.fix_request(open_doc(SAMPLE), 16, 4, diagnostic_rows=[16])
-    assert actions.run_fix(engine, req, CFG, lambda: True) is None
+    req = fix.fix_request(open_doc(SAMPLE), 16, 4, diagnostic_rows=[16])
+    assert fix.run_fix(engine, req, CFG, lambda: True) is None
 
 
 # -- insert docstring --------------------------------------------------------------------------
@@ -626,26 +627,26 @@ def test_run_fix_honours_cancel(engine):
 
 def test_docstring_request_python_indent_and_quotes():
     text = "class A:\n    def f(self, x):\n        return x\n\n    def g(self):\n        pass\n"
-    req = actions.docstring_request(open_doc(text), 2, 8)
+    req = docstring.docstring_request(open_doc(text), 2, 8)
     assert req.insert == text.index("        return x")
     assert (req.opening, req.closing) == ('        """', '"""\n')
 
 
 def test_docstring_request_follows_the_files_quote_style():
     text = "def g():\n    '''Doc.'''\n\n\ndef f(x):\n    return x\n"
-    req = actions.docstring_request(open_doc(text), 5, 4)
+    req = docstring.docstring_request(open_doc(text), 5, 4)
     assert req.opening == "    '''"
 
 
 def test_docstring_request_skips_documented_functions():
     doc = open_doc(SAMPLE)
     row = SAMPLE.split("\n").index("def mean(values):")
-    assert actions.docstring_request(doc, row + 2, 4) is None
+    assert docstring.docstring_request(doc, row + 2, 4) is None
 
 
 def test_docstring_request_jsdoc():
     text = "class A {\n  run(x) {\n    return x;\n  }\n}\n"
-    req = actions.docstring_request(open_doc(text, "file:///a.js", "javascript"), 2, 4)
+    req = docstring.docstring_request(open_doc(text, "file:///a.js", "javascript"), 2, 4)
     assert req.insert == text.index("  run(x)")
     assert req.opening == "  /**\n   * "
     assert req.closing == "\n   */\n"
@@ -659,7 +660,7 @@ def test_docstring_request_jsdoc():
      ("// Add two.", "\n", "Add two."), ("Return x.'''", "'''\n", "Return x.")],
 )
 def test_docstring_text_is_the_summary_up_to_the_closing_delimiter(raw, closing, expected):
-    assert actions.docstring_text(raw, closing, '""" *') == expected
+    assert docstring.docstring_text(raw, closing, '""" *') == expected
 
 
 def _docstring_fills(monkeypatch, answers: list[str]) -> list:
@@ -683,8 +684,8 @@ def test_run_docstring_gives_the_opening_and_retries_a_garbled_summary(engine, m
     text = "def f(xs):\n    return sum(xs)\n"
     calls = _docstring_fills(monkeypatch, ['Sum sum the list."""', 'total = 0"""',
                                            'Sum the list."""'])
-    edits = actions.run_docstring(engine, actions.docstring_request(open_doc(text), 1, 4),
-                                  CFG, NEVER)
+    edits = docstring.run_docstring(engine, docstring.docstring_request(open_doc(text), 1, 4),
+                                    CFG, NEVER)
     assert apply(open_doc(text), edits) == (
         'def f(xs):\n    """Sum the list."""\n    return sum(xs)\n')
     assert [pieces[0] for pieces, _ in calls] == ['def f(xs):\n    """'] * 3
@@ -696,15 +697,15 @@ def test_run_docstring_gives_the_opening_and_retries_a_garbled_summary(engine, m
 def test_run_docstring_offers_nothing_when_every_try_is_garbled(engine, monkeypatch):
     text = "def f(xs):\n    return sum(xs)\n"
     _docstring_fills(monkeypatch, ['Sum sum."""', '"""', "x = 1"])
-    req = actions.docstring_request(open_doc(text), 1, 4)
-    assert actions.run_docstring(engine, req, CFG, NEVER) is None
+    req = docstring.docstring_request(open_doc(text), 1, 4)
+    assert docstring.run_docstring(engine, req, CFG, NEVER) is None
 
 
 def test_run_docstring_inserts_one_indented_line(engine):
     doc = open_doc(SAMPLE)
     row = SAMPLE.split("\n").index("def undocumented(x):")
-    req = actions.docstring_request(doc, row, 4)
-    edits = actions.run_docstring(engine, req, CFG, NEVER)
+    req = docstring.docstring_request(doc, row, 4)
+    edits = docstring.run_docstring(engine, req, CFG, NEVER)
     if edits is None:  # a random model may say nothing; nothing is then inserted
         return
     [edit] = edits
@@ -723,14 +724,14 @@ def test_a_broken_line_gets_a_token_fix_that_removes_its_error(token_scores, mon
             "    return [v * factor for v in values]\n")
     wanted += [(" 0", " 1", -7.0), (" =", " ==", -5.0)]  # the first leaves the error
     doc = open_doc(text)
-    req = actions.fix_request(doc, 1, 4)
+    req = fix.fix_request(doc, 1, 4)
     assert req.flagged == (1,)  # no diagnostic: the server finds the broken line
-    edits = actions.run_fix(engine, req, CFG, NEVER)
+    edits = fix.run_fix(engine, req, CFG, NEVER)
     assert apply(doc, edits) == text.replace("factor = 0", "factor == 0")
     assert calls == [[1]]
     wanted.clear()  # no one-token repair removes the error: the line is rewritten
     scripted(monkeypatch, "infill_spans", "texts", [[" #"], ["if not factor:"]])
-    assert apply(doc, actions.run_fix(engine, req, CFG, NEVER)) == text.replace(
+    assert apply(doc, fix.run_fix(engine, req, CFG, NEVER)) == text.replace(
         "if factor = 0:", "if not factor:")
 
 
@@ -738,13 +739,13 @@ def test_a_broken_row_gets_the_short_insertion_at_its_end_that_removes_its_error
         token_scores, monkeypatch, engine):
     text = "def f(x):\n    y = 1\n    if x > 0\n        return y\n    return 0\n"
     doc = open_doc(text)
-    req = actions.fix_request(doc, 1, 4)  # the model agrees with every token: no token repair
+    req = fix.fix_request(doc, 1, 4)  # the model agrees with every token: no token repair
     seen = scripted(monkeypatch, "infill_spans", "texts", [[":"]])
-    assert apply(doc, actions.run_fix(engine, req, CFG, NEVER)) == text.replace("0\n", "0:\n", 1)
+    assert apply(doc, fix.run_fix(engine, req, CFG, NEVER)) == text.replace("0\n", "0:\n", 1)
     assert seen[0].max_tokens == slips.END_TOKENS and seen[0].single_line
     # An insertion that leaves the error: the row is rewritten.
     seen = scripted(monkeypatch, "infill_spans", "texts", [[" and"], ["if x > 0 and y:"]])
-    assert apply(doc, actions.run_fix(engine, req, CFG, NEVER)) == text.replace(
+    assert apply(doc, fix.run_fix(engine, req, CFG, NEVER)) == text.replace(
         "if x > 0\n", "if x > 0 and y:\n")
     assert [s.max_tokens == slips.END_TOKENS for s in seen] == [True, False]
 
@@ -788,13 +789,13 @@ def test_a_misspelt_keyword_is_replaced_whole_by_a_word_that_removes_the_error(
         token_scores, word_choices, monkeypatch, engine):
     text = "def f(xs):\n    total = 0\n    fro x in xs:\n        total += x\n    return total\n"
     doc = open_doc(text)
-    req = actions.fix_request(doc, 1, 4)  # the model agrees with every token: no token repair
+    req = fix.fix_request(doc, 1, 4)  # the model agrees with every token: no token repair
     assert req.flagged == (2,)
     # ``fore`` is a word the file lacks, ``(`` no word, and ``x`` leaves the error; the row's
     # end (denoised) leaves it too
     word_choices.append([[(" fore", -0.5), (" (", -0.7), (" x", -1.0), (" for", -2.0)]])
     calls = _spans_seen(monkeypatch, lambda pieces, budgets: [":"])
-    assert apply(doc, actions.run_fix(engine, req, CFG, NEVER)) == text.replace("fro x", "for x")
+    assert apply(doc, fix.run_fix(engine, req, CFG, NEVER)) == text.replace("fro x", "for x")
     from model import scoring
 
     assert scoring.masked_choices.asked == [["fro"]]
@@ -804,7 +805,7 @@ def test_a_misspelt_keyword_is_replaced_whole_by_a_word_that_removes_the_error(
     word_choices.append([[(" fore", -0.5), (" x", -1.0)]])
     calls = _spans_seen(monkeypatch, lambda pieces, budgets: (
         [":"] if pieces[0].endswith(":") else ["for x in xs:"]))
-    assert apply(doc, actions.run_fix(engine, req, CFG, NEVER)) == text.replace("fro x", "for x")
+    assert apply(doc, fix.run_fix(engine, req, CFG, NEVER)) == text.replace("fro x", "for x")
     assert len(calls) == 2
 
 
@@ -815,14 +816,14 @@ def test_the_least_mend_comes_first(token_scores, word_choices, monkeypatch, eng
     doc = open_doc(text)
     word_choices.append([[(" assert", -0.5), (" return", -1.0)]])  # both parse
     _spans_seen(monkeypatch, lambda pieces, budgets: [""] * len(budgets))
-    fixed = apply(doc, actions.run_fix(engine, actions.fix_request(doc, 1, 4), CFG, NEVER))
+    fixed = apply(doc, fix.run_fix(engine, fix.fix_request(doc, 1, 4), CFG, NEVER))
     assert fixed == "def f(x, y):\n    return x\n"
     for text, fill, row in (("    if x > y\n        return x\n", "1:", "    if x > y:"),
                             ("    return g(x\n", ", x)", "    return g(x)"),
                             ("    return g(\n", "(k)", "    return g()")):
         doc = open_doc("def f(x, y, g):\n" + text)
         _spans_seen(monkeypatch, lambda pieces, budgets, fill=fill: [fill] * len(budgets))
-        fixed = apply(doc, actions.run_fix(engine, actions.fix_request(doc, 1, 4), CFG, NEVER))
+        fixed = apply(doc, fix.run_fix(engine, fix.fix_request(doc, 1, 4), CFG, NEVER))
         assert fixed.split("\n")[1] == row, (fill, fixed)
 
 
@@ -831,12 +832,12 @@ def test_a_misspelt_keyword_is_mended_in_other_languages_too(token_scores, word_
     """Without Python's list, the grammar's own keywords are the words the language knows."""
     text = "function f(xs) {\n  let total = 0;\n  retrun total;\n}\n"
     doc = open_doc(text, "file:///a.js", "javascript")
-    req = actions.fix_request(doc, 1, 2)
+    req = fix.fix_request(doc, 1, 2)
     assert 2 in req.flagged
     word_choices.append([[(" retur", -0.5), (" return", -1.0)]])
     _spans_seen(monkeypatch, lambda pieces, budgets: [""] * len(budgets))
-    assert apply(doc, actions.run_fix(engine, req, CFG, NEVER)) == text.replace("retrun", "return")
-    assert "return" not in text and {"return", "function", "let"} <= actions.regions.keywords(
+    assert apply(doc, fix.run_fix(engine, req, CFG, NEVER)) == text.replace("retrun", "return")
+    assert "return" not in text and {"return", "function", "let"} <= regions.keywords(
         "javascript")
 
 
@@ -850,10 +851,10 @@ def test_a_misspelt_keyword_is_mended_in_other_languages_too(token_scores, word_
 def test_a_dropped_comma_is_inserted_between_two_operands(token_scores, monkeypatch, engine,
                                                           uri, language, text):
     doc = open_doc(text, uri, language)
-    req = actions.fix_request(doc, 1, 4)
+    req = fix.fix_request(doc, 1, 4)
     # holes: the row's end, then the gap between ``a`` and ``b`` (not after ``return``)
     calls = _spans_seen(monkeypatch, lambda pieces, budgets: [",", " +"])  # in text order
-    assert apply(doc, actions.run_fix(engine, req, CFG, NEVER)) == text.replace("a b", "a, b")
+    assert apply(doc, fix.run_fix(engine, req, CFG, NEVER)) == text.replace("a b", "a, b")
     [(pieces, budgets)] = calls
     assert pieces[1].startswith(" b, ") and budgets == [slips.GAP_TOKENS, slips.END_TOKENS]
 
@@ -935,7 +936,7 @@ def test_a_dropped_closer_goes_where_the_model_likes_the_row_best(word_choices, 
 
     text = "import math\n\n\ndef f(i):\n    return math.ceil(i**2\n"
     doc = open_doc(text)
-    req = actions.fix_request(doc, 4, 4)
+    req = fix.fix_request(doc, 4, 4)
     assert 4 in req.flagged
     rows, liked = [], {}
 
@@ -950,7 +951,7 @@ def test_a_dropped_closer_goes_where_the_model_likes_the_row_best(word_choices, 
         rows.clear()
         liked["return math.ceil(i)**2"] = mid  # the row's end: -3.0
         word_choices.append([[], [], []])
-        assert apply(doc, actions.run_fix(engine, req, CFG, NEVER)).split("\n")[4] == (
+        assert apply(doc, fix.run_fix(engine, req, CFG, NEVER)).split("\n")[4] == (
             "    " + fixed)
         # only the places that parse are scored: ``ceil()i**2`` and ``i*)*2`` are not
         assert sorted(set(rows)) == ["return math.ceil(i)**2", "return math.ceil(i**2)"]
@@ -1005,12 +1006,12 @@ def test_a_stray_closer_goes_and_a_dropped_quote_comes_back(token_scores, word_c
     """Only one edit parses: the model is not asked to choose."""
     text = "def f(v, s):\n" + broken + "    return r\n"
     doc = open_doc(text)
-    req = actions.fix_request(doc, 1, 4)
+    req = fix.fix_request(doc, 1, 4)
     assert 1 in req.flagged
     rows = _liked_rows(monkeypatch, {})
     word_choices.extend([[[]]] * 3)
     _spans_seen(monkeypatch, lambda pieces, budgets: ["x"] * len(budgets))
-    assert apply(doc, actions.run_fix(engine, req, CFG, NEVER)) == text.replace(broken, fixed)
+    assert apply(doc, fix.run_fix(engine, req, CFG, NEVER)) == text.replace(broken, fixed)
     assert rows == []
 
 
@@ -1020,13 +1021,13 @@ def test_a_closer_typed_twice_may_be_before_the_stray_one(token_scores, word_cho
     ahead by ``END_PRIOR``."""
     text = "def f(s):\n    return range(len(s)) - 2)\n"
     doc = open_doc(text)
-    req = actions.fix_request(doc, 1, 4)
+    req = fix.fix_request(doc, 1, 4)
     assert slips.twin_spots(doc.line_text(1), "python", 28) == [22, 23, 28]
     word_choices.extend([[[]]] * 6)
     _spans_seen(monkeypatch, lambda pieces, budgets: ["x"] * len(budgets))
     for liked, fixed in ((-1.0, "range(len(s) - 2)"), (-2.5, "range(len(s)) - 2")):
         rows = _liked_rows(monkeypatch, {"    return range(len(s) - 2)": liked})
-        assert apply(doc, actions.run_fix(engine, req, CFG, NEVER)) == (
+        assert apply(doc, fix.run_fix(engine, req, CFG, NEVER)) == (
             "def f(s):\n    return " + fixed + "\n")
         assert sorted(rows) == ["    return range(len(s) - 2)", "    return range(len(s)) - 2"]
 
@@ -1039,24 +1040,24 @@ def test_a_misindented_row_goes_to_the_nearest_level_then_the_one_the_model_like
     text = ("def f(xs):\n    t = 0\n    for x in xs:\n        t += x\n"
             "      t *= 2\n    return t\n")
     doc = open_doc(text)
-    req = actions.fix_request(doc, 4, 4)
+    req = fix.fix_request(doc, 4, 4)
     assert 4 in req.flagged
     word_choices.extend([[[]]] * 6)
     _spans_seen(monkeypatch, lambda pieces, budgets: ["x"] * len(budgets))
     for liked, level in (("        t *= 2", 8), ("    t *= 2", 4)):
         rows = _liked_rows(monkeypatch, {liked: -1.0})
-        fixed = apply(doc, actions.run_fix(engine, req, CFG, NEVER))
+        fixed = apply(doc, fix.run_fix(engine, req, CFG, NEVER))
         assert fixed == text.replace("      t *= 2", " " * level + "t *= 2")
         assert sorted(rows) == ["        t *= 2", "    t *= 2"]
     deep = text.replace("      t *= 2", "            t *= 2")
     doc = open_doc(deep)
     _liked_rows(monkeypatch, {"    t *= 2": -1.0})
-    fixed = apply(doc, actions.run_fix(engine, actions.fix_request(doc, 4, 4), CFG, NEVER))
+    fixed = apply(doc, fix.run_fix(engine, fix.fix_request(doc, 4, 4), CFG, NEVER))
     assert fixed == text.replace("      t *= 2", "        t *= 2")
     body = "def f(xs):\n    for x in xs:\n    print(x)\n"  # a header without its body
     doc = open_doc(body)
     _liked_rows(monkeypatch, {})
-    fixed = apply(doc, actions.run_fix(engine, actions.fix_request(doc, 2, 4), CFG, NEVER))
+    fixed = apply(doc, fix.run_fix(engine, fix.fix_request(doc, 2, 4), CFG, NEVER))
     assert fixed == body.replace("    print", "        print")
 
 
@@ -1071,14 +1072,14 @@ def test_a_misindented_row_goes_to_the_nearest_level_then_the_one_the_model_like
 def test_the_row_to_move_may_be_above_the_one_cpython_names(token_scores, word_choices,
                                                             monkeypatch, engine, text, row, fixed):
     doc = open_doc(text)
-    req = actions.fix_request(doc, row, 2)
+    req = fix.fix_request(doc, row, 2)
     assert req is not None and row in req.flagged
     last = doc.text.count("\n")  # a row past the end is read as the last, at once
-    assert actions.fix_request(doc, 2**40, 2) == actions.fix_request(doc, last, 2)
+    assert fix.fix_request(doc, 2**40, 2) == fix.fix_request(doc, last, 2)
     word_choices.extend([[[]]] * 3)
     _spans_seen(monkeypatch, lambda pieces, budgets: ["x"] * len(budgets))
     _liked_rows(monkeypatch, {})
-    assert apply(doc, actions.run_fix(engine, req, CFG, NEVER)) == fixed
+    assert apply(doc, fix.run_fix(engine, req, CFG, NEVER)) == fixed
 
 
 def test_a_clause_goes_to_its_headers_level_and_a_return_stays_in_its_function(
@@ -1091,12 +1092,12 @@ def test_a_clause_goes_to_its_headers_level_and_a_return_stays_in_its_function(
     clause = "def f(x):\n    if x:\n        y = 1\n        else:\n        y = 2\n    return y\n"
     doc = open_doc(clause)
     _liked_rows(monkeypatch, {})
-    fixed = apply(doc, actions.run_fix(engine, actions.fix_request(doc, 3, 8), CFG, NEVER))
+    fixed = apply(doc, fix.run_fix(engine, fix.fix_request(doc, 3, 8), CFG, NEVER))
     assert fixed == clause.replace("        else:", "    else:")
     text = 'def f(x):\n    """Doc."""\n        return x\n'
     doc = open_doc(text)
     _liked_rows(monkeypatch, {"return x": -1.0})
-    fixed = apply(doc, actions.run_fix(engine, actions.fix_request(doc, 2, 8), CFG, NEVER))
+    fixed = apply(doc, fix.run_fix(engine, fix.fix_request(doc, 2, 8), CFG, NEVER))
     assert fixed == text.replace("        return", "    return")
 
 
@@ -1105,14 +1106,14 @@ def test_a_mend_that_leaves_errors_gives_way_to_a_token_repair_that_leaves_fewer
     wanted, _ = token_scores
     text = "def f(xs):\n    fro x in xs:\n        xs.append(x\n    return xs\n"
     doc = open_doc(text)
-    req = actions.fix_request(doc, 1, 4)
+    req = fix.fix_request(doc, 1, 4)
     assert req.flagged[:3] == (0, 1, 2)
     closed = text.replace("(x\n", "(x)\n")  # the mend: one error fewer, others left
     for answer, fixed in (([("fro", "for", -5.0)], text.replace("fro", "for")), ([], closed)):
         wanted[:] = answer
         word_choices.append([[(" x", -1.0)]])  # ``x x in xs:``: no word removes an error
         calls = _spans_seen(monkeypatch, lambda pieces, budgets: ["", "", ")"])
-        assert apply(doc, actions.run_fix(engine, req, CFG, NEVER)) == fixed
+        assert apply(doc, fix.run_fix(engine, req, CFG, NEVER)) == fixed
         assert len(calls) == 1  # no rewrite
 
 
@@ -1120,14 +1121,14 @@ def test_code_only_cpython_rejects_is_flagged_by_cpython(token_scores, word_choi
                                                          monkeypatch, engine):
     text = "def g(x):\n    y = 1\n    del f()\n    return y\n"  # tree-sitter sees no error
     doc = open_doc(text)
-    req = actions.fix_request(doc, 1, 4)
+    req = fix.fix_request(doc, 1, 4)
     assert req.flagged == (2,)
     # holes: the word ``f`` and the row's end (none between ``del`` and ``f``); ``del y()``
     # leaves the error, so the row is rewritten
     word_choices.append([[(" y", -1.0)]])
     calls = _spans_seen(monkeypatch, lambda pieces, budgets: (
         [""] if pieces[0].endswith("f()") else ["del y"]))
-    assert apply(doc, actions.run_fix(engine, req, CFG, NEVER)) == text.replace("f()", "y")
+    assert apply(doc, fix.run_fix(engine, req, CFG, NEVER)) == text.replace("f()", "y")
     assert len(calls) == 2
 
 
@@ -1136,10 +1137,10 @@ def test_an_unclosed_bracket_is_flagged_on_its_row_not_where_tree_sitter_smears_
     text = ('class A:\n    def f(self, x):\n        """Doc."""\n        s = str(x\n'
             '        if x:\n            return s[::-1]\n        return s\n')
     doc = open_doc(text)
-    assert 1 in actions.regions.error_rows(doc.tree)  # tree-sitter's error starts at the def
-    req = actions.fix_request(doc, 3, 8)
+    assert 1 in regions.error_rows(doc.tree)  # tree-sitter's error starts at the def
+    req = fix.fix_request(doc, 3, 8)
     assert req.flagged[0] == 3 and 1 not in req.flagged  # CPython names the row
-    assert actions.fix_request(doc, 3, 8, pin=False).flagged == (1,)  # asked whether it applies
+    assert fix.fix_request(doc, 3, 8, pin=False).flagged == (1,)  # asked whether it applies
     # the fill ``) + 1`` parses too, but its closing bracket alone is the least that mends
     _spans_seen(monkeypatch, lambda pieces, budgets: [") + 1"] + [""] * (len(budgets) - 1))
-    assert apply(doc, actions.run_fix(engine, req, CFG, NEVER)) == text.replace("(x\n", "(x)\n")
+    assert apply(doc, fix.run_fix(engine, req, CFG, NEVER)) == text.replace("(x\n", "(x)\n")

@@ -200,7 +200,7 @@ def test_a_line_typed_back_is_never_flagged(lang):
     """Each line of a correct file, cut at its indentation or halfway and typed back from the
     cursor: the server's check must not flag the text that was there (even in brace languages,
     where the cut file's braces do not balance)."""
-    from lsp_server import actions
+    from lsp_server.actions import inline
     from lsp_server.config import ServerConfig
     from lsp_server.documents import DocumentStore
 
@@ -212,8 +212,8 @@ def test_a_line_typed_back_is_never_flagged(lang):
         for cut in {indent, indent + len(body) // 2} if body else ():
             text = "\n".join([*lines[:row], line[:cut], *lines[row + 1 :]])
             doc = DocumentStore().open(f"file:///cut/{SAMPLES[lang]}", lang, 1, text)
-            req = actions.inline_request(doc, row, cut, ServerConfig())
+            req = inline.inline_request(doc, row, cut, ServerConfig())
             checked += 1
-            if actions.syntax_check(req).added_errors(line[cut:]):
+            if inline.syntax_check(req).added_errors(line[cut:]):
                 flagged.append(line)
     assert checked > 30 and flagged == []

@@ -248,7 +248,7 @@ def test_the_headline_retries_a_candidate_that_breaks_the_syntax(single_tasks, m
 def test_the_syntax_check_never_withholds_a_correct_answer(split):
     """Every canonical solution, checked as the server checks a candidate: none is flagged
     (measured: 0 of 1,033 single-line and 0 of 5,815 multi-line), so withholding costs no pass."""
-    from lsp_server.actions import syntax_check
+    from lsp_server.actions.inline import syntax_check
 
     tasks = load_tasks(DATA_DIR / SPLIT_FILES[split], limit=300)
     cfg = ServerConfig()
@@ -294,7 +294,7 @@ def test_kept_tail_is_the_line_end_cut_between_words_never_into_the_head():
 def test_a_partly_typed_true_line_is_completed_by_its_truth(typed, rest):
     """The truth between what was typed and what stays after the cursor is neither withheld
     (the line rule of ``inline_errors``) nor cut (``clean_inline``), on 300 tasks."""
-    from lsp_server.actions import clean_inline, inline_errors
+    from lsp_server.actions.inline import clean_inline, inline_errors
 
     cfg = ServerConfig()
     lost = []

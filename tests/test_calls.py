@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from lsp_server import actions
+from lsp_server.actions import inline
 from lsp_server.calls import arities, misfits
 from lsp_server.config import ServerConfig
 from tests.test_actions import NEVER, open_doc, scripted
@@ -79,8 +79,8 @@ def test_inline_drops_a_call_the_function_cannot_take_and_takes_the_next(monkeyp
     outputs = ["return mean(values, total)", "return total / len(values)"]
     seen = scripted(monkeypatch, "infill", "text", outputs)
     row = FILE.split("\n").index("    total = sum(values)") + 1
-    req = actions.inline_request(open_doc(FILE), row, 4, ServerConfig())
-    assert actions.unresolved(req)(outputs[0]) == ["mean(2 args)"]
+    req = inline.inline_request(open_doc(FILE), row, 4, ServerConfig())
+    assert inline.unresolved(req)(outputs[0]) == ["mean(2 args)"]
     cfg = ServerConfig(length_search=False)
-    assert actions.run_inline(None, req, cfg, NEVER) == ["return total / len(values)"]
+    assert inline.run_inline(None, req, cfg, NEVER) == ["return total / len(values)"]
     assert len(seen) == 2

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from lsp_server import actions
+from lsp_server.actions import inline
 from lsp_server.config import ServerConfig
 from lsp_server.documents import DocumentStore
 from lsp_server.names import known_in, unglued, unknown_names
@@ -79,35 +79,35 @@ def test_only_names_the_suggestion_writes_are_checked():
 def test_inline_drops_a_candidate_with_an_unknown_name_and_takes_the_next(monkeypatch):
     outputs = ["return totl", "return total"]
     seen = scripted(monkeypatch, "infill", "text", outputs)
-    req = actions.inline_request(open_doc(FILE), 4, 4, ServerConfig())
+    req = inline.inline_request(open_doc(FILE), 4, 4, ServerConfig())
     cfg = ServerConfig(length_search=False)
-    assert actions.run_inline(None, req, cfg, NEVER) == ["return total"] and len(seen) == 2
+    assert inline.run_inline(None, req, cfg, NEVER) == ["return total"] and len(seen) == 2
     outputs.append("return totl")
     off = ServerConfig(length_search=False, known_names=False)
-    assert actions.run_inline(None, req, off, NEVER) == ["return totl"]
-    typed = actions.inline_request(open_doc(FILE.replace("    \n", "    return to\n")), 4, 13,
-                                   ServerConfig())
+    assert inline.run_inline(None, req, off, NEVER) == ["return totl"]
+    typed = inline.inline_request(open_doc(FILE.replace("    \n", "    return to\n")), 4, 13,
+                                  ServerConfig())
     assert typed.plan.single_line
     outputs.extend(["tl", "tal"])  # the word typed so far, completed to a name the file lacks
-    assert actions.run_inline(None, typed, cfg, NEVER) == []
-    assert actions.run_inline(None, typed, cfg, NEVER) == ["tal"]
+    assert inline.run_inline(None, typed, cfg, NEVER) == []
+    assert inline.run_inline(None, typed, cfg, NEVER) == ["tal"]
     outputs.extend(["returntotal", "return None"])  # the space the model left out, put back
-    assert actions.run_inline(None, req, cfg, NEVER) == ["return total"]
+    assert inline.run_inline(None, req, cfg, NEVER) == ["return total"]
     assert outputs == ["return None"]
 
 
 def test_names_are_not_checked_in_prose_nor_imports_and_cells_are_known():
     doc = open_doc("def f(x):\n    \n")
-    cells = actions.inline_request(doc, 1, 4, ServerConfig(), ("scale = 3\n\n", ""))
-    assert actions.unresolved(cells)("return x * scale") == []
-    alone = actions.inline_request(doc, 1, 4, ServerConfig())
-    assert actions.unresolved(alone)("return x * scale") == ["scale"]
+    cells = inline.inline_request(doc, 1, 4, ServerConfig(), ("scale = 3\n\n", ""))
+    assert inline.unresolved(cells)("return x * scale") == []
+    alone = inline.inline_request(doc, 1, 4, ServerConfig())
+    assert inline.unresolved(alone)("return x * scale") == ["scale"]
     imports = open_doc("from os.path import (\n    join,\n    \n)\n")
-    assert actions.unresolved(actions.inline_request(imports, 2, 4, ServerConfig())) is None
+    assert inline.unresolved(inline.inline_request(imports, 2, 4, ServerConfig())) is None
     unclosed = open_doc('def f(x):\n    """Scale x by\n    \n')  # a docstring being written
-    assert actions.unresolved(actions.inline_request(unclosed, 2, 4, ServerConfig())) is None
+    assert inline.unresolved(inline.inline_request(unclosed, 2, 4, ServerConfig())) is None
     other = open_doc("function f(x) {\n  \n}\n", "file:///t.js", "javascript")
-    assert actions.unresolved(actions.inline_request(other, 1, 2, ServerConfig())) is None
+    assert inline.unresolved(inline.inline_request(other, 1, 2, ServerConfig())) is None
 
 
 @pytest.mark.parametrize("split", sorted(SPLIT_FILES))
@@ -116,7 +116,7 @@ def test_no_humaneval_truth_is_dropped(split):
     tasks) uses only names its file or Python has."""
     cfg = ServerConfig()
     dropped = [task["task_id"] for task in load_tasks(DATA_DIR / SPLIT_FILES[split])
-               if actions.unresolved(task_request(task, cfg))(
+               if inline.unresolved(task_request(task, cfg))(
                    task["canonical_solution"].rstrip("\n"))]
     assert dropped == []
 
@@ -132,7 +132,7 @@ def test_no_line_of_this_repository_is_dropped():
                 continue
             emptied = "\n".join(lines[:row] + [""] + lines[row + 1:])
             doc = DocumentStore().open(path.as_uri(), "python", 1, emptied)
-            unknown = actions.unresolved(actions.inline_request(doc, row, 0, cfg))
+            unknown = inline.unresolved(inline.inline_request(doc, row, 0, cfg))
             checked += unknown is not None
             if unknown is not None and unknown(line):
                 dropped.append(f"{path.name}:{row + 1}: {line.strip()}")

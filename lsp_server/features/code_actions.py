@@ -12,7 +12,8 @@ import msgspec
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
-from lsp_server import actions, notebooks
+from lsp_server import notebooks
+from lsp_server.actions import docstring, fix
 from lsp_server.documents import Document
 from lsp_server.edits import workspace_edit
 from lsp_server.server import InfillServer, server
@@ -63,10 +64,10 @@ def offered(ls: InfillServer, doc: Document, line: int, character: int,
             rows: list[int]) -> list[str]:
     """The actions that apply at a position (cheap: tree-sitter only)."""
     names = []
-    if ls.config.features.fix_function and actions.fix_request(doc, line, character, rows,
-                                                                pin=False):
+    if ls.config.features.fix_function and fix.fix_request(doc, line, character, rows,
+                                                            pin=False):
         names.append(FIX)
-    if ls.config.features.docstring and actions.docstring_request(doc, line, character):
+    if ls.config.features.docstring and docstring.docstring_request(doc, line, character):
         names.append(DOCSTRING)
     return names
 
@@ -127,12 +128,12 @@ async def compute_edit(ls: InfillServer, name: str, doc: Document,
     job = None
     around = notebooks.cell_context(ls.workspace, ls.documents, doc.uri)
     if name == FIX and cfg.features.fix_function:
-        fix = actions.fix_request(doc, where.line, where.character, where.lines, around)
-        if fix is not None:
-            job = lambda engine, cancel: actions.run_fix(engine, fix, cfg, cancel)  # noqa: E731
+        request = fix.fix_request(doc, where.line, where.character, where.lines, around)
+        if request is not None:
+            job = lambda engine, cancel: fix.run_fix(engine, request, cfg, cancel)  # noqa: E731
     elif name == DOCSTRING and cfg.features.docstring:
-        slot = actions.docstring_request(doc, where.line, where.character, around)
+        slot = docstring.docstring_request(doc, where.line, where.character, around)
         if slot is not None:
-            job = lambda engine, cancel: actions.run_docstring(engine, slot, cfg, cancel)  # noqa: E731
+            job = lambda engine, cancel: docstring.run_docstring(engine, slot, cfg, cancel)  # noqa: E731
     edits = await ls.compute(doc, job) if job is not None else None
     return workspace_edit(doc, edits, ls.versioned_edits) if edits else None

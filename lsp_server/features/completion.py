@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from lsp_server import actions
+from lsp_server.actions import inline
 from lsp_server.features.inline_completion import infill_at
 from lsp_server.server import InfillServer, server
 
@@ -22,7 +22,7 @@ async def completion(ls: InfillServer, params: types.CompletionParams
     if found is None:
         return None
     req, texts = found
-    rng, new_text = actions.completion_edit(req, texts[0])
+    rng, new_text = inline.completion_edit(req, texts[0])
     first_line = new_text.split("\n", 1)[0]
     item = types.CompletionItem(
         label=first_line + ("…" if "\n" in new_text else ""),

@@ -6,7 +6,8 @@ import logging
 
 from lsprotocol import types
 
-from lsp_server import actions, notebooks
+from lsp_server import notebooks
+from lsp_server.actions import inline
 from lsp_server.documents import Document
 from lsp_server.server import InfillServer, server
 
@@ -14,7 +15,7 @@ log = logging.getLogger(__name__)
 
 
 async def infill_at(ls: InfillServer, doc: Document, position: types.Position,
-                    automatic: bool) -> tuple[actions.InlineRequest, list[str]] | None:
+                    automatic: bool) -> tuple[inline.InlineRequest, list[str]] | None:
     """Plan and denoise at a position: (request, cleaned texts), or None. An automatic request
     gets one text; an explicit one up to ``explicitCandidates`` different ones to cycle through.
 
@@ -23,7 +24,7 @@ async def infill_at(ls: InfillServer, doc: Document, position: types.Position,
     """
     uri, cfg = doc.uri, ls.config
     around = notebooks.cell_context(ls.workspace, ls.documents, uri)
-    req = actions.inline_request(doc, position.line, position.character, cfg, around)
+    req = inline.inline_request(doc, position.line, position.character, cfg, around)
     rests = ls.suggestions.rest(doc, req.offset, cfg)
     # An explicit request wants alternatives: one remembered suggestion is not enough for it.
     if rests and (automatic or len(rests) > 1 or cfg.explicit_candidates == 1):
@@ -32,7 +33,7 @@ async def infill_at(ls: InfillServer, doc: Document, position: types.Position,
     delay = cfg.debounce_ms / 1000 if automatic else 0.0
 
     def job(engine, cancel):
-        return actions.run_inline(engine, req, cfg, cancel, not automatic)
+        return inline.run_inline(engine, req, cfg, cancel, not automatic)
 
     texts = await ls.compute(doc, job, supersede=True, delay_s=delay)
     if not texts:
