@@ -14,8 +14,8 @@ Three kinds, in the order their fills are preferred:
 A bracket or string the row opens and never closes (``unclosed``) may have lost its closer
 anywhere after it: ``closer_spots`` are the places it could go, for the model to choose among.
 A closing bracket that closes nothing opened on its row (``stray_closers``) may have been typed
-twice. A row whose indentation CPython rejects may belong at another level of the blocks above
-it (``indent_levels``).
+twice, or have lost its opener (``opener_spots``). A row whose indentation CPython rejects may
+belong at another level of the blocks above it (``indent_levels``).
 """
 
 from __future__ import annotations
@@ -49,6 +49,9 @@ _STRINGS_AND_COMMENTS = {  # on one row; a comment blanks to spaces, a string to
 _STRINGS_AND_COMMENTS["typescript"] = _STRINGS_AND_COMMENTS["tsx"] = _STRINGS_AND_COMMENTS[
     "javascript"]
 _PAIRS = {"(": ")", "[": "]", "{": "}"}
+OPENERS = {closer: opener for opener, closer in _PAIRS.items()}
+_METHODS = frozenset(name for kind in (str, bytes, list, dict, set, tuple, int, float)
+                     for name in dir(kind) if not name.startswith("_"))
 _QUOTES = {"go": '"', "rust": '"'}  # the quotes of a one-row string; else ' and "
 
 
@@ -67,8 +70,7 @@ def holes(text: str, rows: list[tuple[int, str]], language: str | None) -> list[
     """The holes of the rows ``(offset of the row's start, row)`` of the document ``text`` in
     ``language``, words first, at most ``MAX_HOLES``."""
     builtin = language_words(language)
-    statement_words = (frozenset(keyword.kwlist) if language == "python" else builtin) \
-        - _OPERAND_WORDS
+    statement_words = _statement_words(language)
     known = Counter(WORD.findall(text))
     words, ends, gaps = [], [], []
     for start, row in rows:
@@ -91,6 +93,12 @@ def holes(text: str, rows: list[tuple[int, str]], language: str | None) -> list[
                 continue
             gaps.append(Hole(start + match.start(), start + match.start(), GAP_TOKENS, "gap"))
     return (words + ends + gaps)[:MAX_HOLES]
+
+
+def _statement_words(language: str | None) -> frozenset[str]:
+    """A language's keywords that are not operands (Python's, or the grammar's)."""
+    return (frozenset(keyword.kwlist) if language == "python" else language_words(language)) \
+        - _OPERAND_WORDS
 
 
 def unclosed(row: str, language: str | None) -> list[tuple[int, int, str]]:
@@ -117,6 +125,78 @@ def twin_spots(row: str, language: str | None, at: int) -> list[int]:
     twice may be any of them (``(s - a)) * (s - b))`` lost its group at the first)."""
     code = _code(row, language)
     return [i for i in range(at + 1) if code[i] == code[at]]
+
+
+def opener_spots(row: str, language: str | None, at: int, words: Counter
+                 ) -> list[tuple[int, str]]:
+    """``(offset, kind)`` for each place up to the stray closer at the row's offset ``at``
+    where its opening bracket could have been dropped: ``open`` before a token (not inside a
+    string or comment, nor where the row it makes wraps a lone operand (``_wraps``)), or
+    ``split`` inside a word the document has nowhere else (``words``: its word counts) and its
+    language does not know, between two words it has or knows (``lenx)`` was ``len(x)``;
+    after a dot, a method of Python's builtin types: ``xs.pop0)``)."""
+    code = _code(row, language)
+    builtin = language_words(language)
+    opener = OPENERS[code[at]]
+
+    def known(word: str, after: str) -> bool:
+        return word in builtin or words[word] > 0 or word.isdigit() or (
+            language == "python" and after.endswith(".") and word in _METHODS)
+
+    spots, wrapping = [], set()
+    for spot in range(len(indentation(row)), at + 1):
+        if code[spot].isspace() or _in_string(row, code, spot - 1) and _in_string(row, code, spot):
+            continue
+        if _wraps(code, spot, opener, _statement_words(language)):
+            wrapping.add(row[:spot] + opener + row[spot:])
+        elif spot and _in_word(row[spot - 1] + row[spot]) and not _in_string(row, code, spot):
+            left = re.search(r"\w*$", row[:spot]).group()
+            word = left + re.match(r"\w*", row[spot:]).group()
+            if words[word] <= 1 and word not in builtin and not word[0].isdigit() \
+                    and known(left, row[: spot - len(left)]) and known(word[len(left) :], ""):
+                spots.append((spot, "split"))
+        else:
+            spots.append((spot, "open"))
+    return [(spot, kind) for spot, kind in spots
+            if row[:spot] + opener + row[spot:] not in wrapping]  # the same row, made otherwise
+
+
+def _wraps(code: str, spot: int, opener: str, statement_words: frozenset[str]) -> bool:
+    """Whether ``opener`` put at ``spot`` would wrap a lone operand (``(x)``, ``[s[-1]]``) but
+    to call or index it (after a name, not a keyword, or a closer), or call what a bracket
+    closed (``f(x)()``)."""
+    before = code[:spot].rstrip()
+    if opener == "(" and code[spot - 1 : spot] in (")", "]"):
+        return True
+    called = before[-1:] in (")", "]") or _in_word(before[-1:] + "x") and re.search(
+        r"\w*$", before).group() not in statement_words
+    return not called and _lone_operand(code[spot : _group_end(code, spot)])
+
+
+def _lone_operand(code: str) -> bool:
+    """Whether ``code`` is one operand: a name, number or string (a run of ``0``), or an empty
+    bracket pair, then any bracketed groups (``s[-1]``, ``f(x)``, ``[]``)."""
+    code = code.strip()
+    at = len(re.match(r"[\w.]*", code).group())
+    while at < len(code) and code[at] in _PAIRS:
+        at = _group_end(code, at + 1) + 1
+    return 0 < at == len(code)
+
+
+def _group_end(code: str, at: int) -> int:
+    """The offset of the closer a bracket put at ``at`` would pair with (else the end)."""
+    depth = 0
+    for i in range(at, len(code)):
+        depth += (code[i] in _PAIRS) - (code[i] in OPENERS)
+        if depth < 0:
+            return i
+    return len(code)
+
+
+def _in_string(row: str, code: str, at: int) -> bool:
+    """Whether the row's char at ``at`` is in a string (``_code`` blanked it to ``0``)."""
+    return 0 <= at < len(row) and code[at] == "0" != row[at] or code[at : at + 1] == "0" and (
+        row[at] in "'\"")
 
 
 def _brackets(code: str) -> tuple[list[tuple[int, int, str]], list[int]]:

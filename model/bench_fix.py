@@ -23,8 +23,9 @@ dropped, ``==`` written ``=``, a comma between items dropped, a keyword misspelt
 where the file then does not parse: ``located`` is the fix as the user gets it there (no
 diagnostic: the server finds the broken lines itself), ``flagged`` a diagnostic on the line.
 ``--kinds`` plants only the slips of the kinds named, among them three ``--syntax`` leaves out
-(its figures stay comparable): a closing bracket typed twice (``stray``), a string's closing
-quote dropped (``quote``), the line indented 4 spaces deeper or 2 shallower (``indent``).
+(its figures stay comparable): a closing bracket typed twice (``stray``), an opening bracket
+dropped where its closer is on the row (``opener``), a string's closing quote dropped
+(``quote``), the line indented 4 spaces deeper or 2 shallower (``indent``).
 """
 
 from __future__ import annotations
@@ -67,8 +68,9 @@ TRIES = 3  # mutants executed per task before giving it up
 TYPOS = {"return": "retrun", "for": "fro", "in": "ni", "if": "fi", "while": "whiel",
          "else": "esle", "elif": "elfi", "not": "nto", "and": "adn", "lambda": "lamda"}
 CLOSING = (")", "]", "}")
+OPENING = ("(", "[", "{")
 SYNTAX_KINDS = ("assign", "bracket", "colon", "comma", "keyword")  # what --syntax plants
-MORE_SYNTAX_KINDS = ("indent", "quote", "stray")  # only where --kinds names them
+MORE_SYNTAX_KINDS = ("indent", "opener", "quote", "stray")  # only where --kinds names them
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,11 +137,14 @@ def syntax_mutants(line: str, names: Sequence[str] = ()) -> list[tuple[str, str]
     body = line.lstrip()
     indent = len(line) - len(body)
     out = []
-    for tok in _tokens(body):
+    tokens = _tokens(body)
+    for i, tok in enumerate(tokens):
         if tok.start[0] != 1:
             continue
         at, end = indent + tok.start[1], indent + tok.end[1]
-        if tok.string == ":" and not line[end:].strip():
+        if tok.string in OPENING and _closed_on_row(tokens, i):
+            out.append(("opener", line[:at] + line[end:]))
+        elif tok.string == ":" and not line[end:].strip():
             out.append(("colon", line[:at] + line[end:]))
         elif tok.string == "==":
             out.append(("assign", line[:at] + "=" + line[end:]))
@@ -157,6 +162,18 @@ def syntax_mutants(line: str, names: Sequence[str] = ()) -> list[tuple[str, str]
     if indent >= 4:
         out.append(("indent", line[2:]))
     return out
+
+
+def _closed_on_row(tokens: list[tokenize.TokenInfo], i: int) -> bool:
+    """Whether the opening bracket ``tokens[i]`` is closed on the first row."""
+    depth = 0
+    for tok in tokens[i:]:
+        if tok.start[0] != 1:
+            return False
+        depth += (tok.string in OPENING) - (tok.string in CLOSING)
+        if not depth:
+            return True
+    return False
 
 
 def plant(tasks: Sequence[dict], pool: ThreadPoolExecutor, syntax: bool = False,

@@ -63,16 +63,19 @@ def slips(line: str, kinds) -> list[tuple[str, str]]:
 
 
 def test_the_slips_only_kinds_names():
-    """A bracket typed twice, a string's closing quote dropped (not a triple quote's), the line
-    indented deeper or shallower."""
+    """An opening bracket dropped (where its closer is on the row), a bracket typed twice, a
+    string's closing quote dropped (not a triple quote's), the line indented deeper or
+    shallower."""
     line = """        return f(a, "b") + '''c'''"""
     assert slips(line, bench_fix.MORE_SYNTAX_KINDS) == [
+        ("opener", """        return fa, "b") + '''c'''"""),
         ("quote", """        return f(a, "b) + '''c'''"""),
         ("stray", """        return f(a, "b")) + '''c'''"""),
         ("indent", """            return f(a, "b") + '''c'''"""),
         ("indent", """      return f(a, "b") + '''c'''"""),
     ]
     assert slips("  x = 1", bench_fix.MORE_SYNTAX_KINDS) == [("indent", "      x = 1")]
+    assert slips("    f(a,", ("opener",)) == []  # its closer is on the next row
 
 
 def test_a_planted_syntax_bug_leaves_the_file_unparsed():

@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 import math
 import re
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
@@ -32,6 +34,7 @@ log = logging.getLogger(__name__)
 MEND_ROWS = 3  # the broken rows ``mend_rows`` looks at
 WORD_CHOICES = 8  # the model's words tried in place of a misspelt one
 CLOSER_SPOTS = 8  # most places a dropped closing bracket is tried (the last ones in the row)
+OPENER_SPOTS = 3  # most places a dropped opening bracket is tried (the nearest the stray closer)
 CLOSER_PASSES = 3  # scoring passes per place (model card: 3 found as many as 6)
 END_PRIOR = 1.0  # nats added to the row's end for a dropped closing bracket: where most go
 _CLAUSE = re.compile(r"(else|elif|except|finally)\b")  # a clause that needs a header at its level
@@ -234,12 +237,12 @@ def mend_rows(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel,
     """(syntax errors left, the edit) of a slip mended on a broken row, at a hole of
     ``slips.holes`` on the first ``MEND_ROWS`` flagged rows: a misspelt word replaced
     (``_word_options``), else a dropped closing bracket or quote put back where the model likes
-    it best (``_closer_options``), else a closing bracket typed twice removed
-    (``_stray_options``), else a row CPython finds misindented put at a level of the blocks
-    above it (``_indent_options``), else an insertion at the row's end or between two operands
-    (``_insert_options``). Of the candidates that remove an error, add none and name nothing
-    the document lacks, the one leaving the fewest errors wins, the first in that order (the
-    least mend) of those. ``checked`` is ``edit_check`` of the function."""
+    it best (``_closer_options``), else a closing bracket typed twice removed or its dropped
+    opener put back (``_stray_options``), else a row CPython finds misindented put at a level
+    of the blocks above it (``_indent_options``), else an insertion at the row's end or between
+    two operands (``_insert_options``). Of the candidates that remove an error, add none and
+    name nothing the document lacks, the one leaving the fewest errors wins, the first in that
+    order (the least mend) of those. ``checked`` is ``edit_check`` of the function."""
     doc = req.doc
     check, start, end = checked
     rows = [(line_start(doc, row), doc.line_text(row)) for row in list(req.flagged)[:MEND_ROWS]]
@@ -323,16 +326,31 @@ def _closer_options(engine, req: FixRequest, rows: list[tuple[int, str]],
 def _stray_options(engine, req: FixRequest, rows: list[tuple[int, str]],
                    checked: tuple[SyntaxCheck, int, int], cancel: Cancel
                    ) -> list[tuple[slips.Hole, str]]:
-    """For each closing bracket that closes nothing its row opens (``slips.stray_closers``:
-    typed twice, ``f(x))``), it or a closer like it before it (``slips.twin_spots``) removed,
-    ranked by ``_likeliest`` (the stray itself gets ``END_PRIOR``)."""
+    """For each closing bracket that closes nothing its row opens (``slips.stray_closers``),
+    its opener put back (dropped: ``lenx)``) or it or a closer like it before it removed (typed
+    twice: ``f(x))``, ``slips.twin_spots``), ranked by ``_likeliest`` (the stray's removal gets
+    ``END_PRIOR``). Where the opener put back inside a word splits it into two the document
+    has (``slips.opener_spots``), that alone; else at the ``OPENER_SPOTS`` places nearest
+    the stray."""
     language = req.doc.language
+    words = Counter(names.WORD.findall(req.doc.text))
+
+    def nearest(kept: list) -> list:
+        splits = [option for option in kept if option[1].kind == "split"]
+        return splits or [option for option in kept if option[1].kind == "open"][
+            -OPENER_SPOTS:] + [option for option in kept if option[1].kind == "stray"][
+            -CLOSER_SPOTS:]
+
     options = []
     for row_start, row in rows:
         for stray in slips.stray_closers(row, language):
+            opened = [(slips.Hole(row_start + at, row_start + at, 1, kind),
+                       slips.OPENERS[row[stray]])
+                      for at, kind in slips.opener_spots(row, language, stray, words)]
             twins = [(slips.Hole(row_start + at, row_start + at + 1, 0, "stray"), "")
                      for at in slips.twin_spots(row, language, stray)]
-            ranked = _likeliest(engine, req, checked, (row_start, row), twins, END_PRIOR, cancel)
+            ranked = _likeliest(engine, req, checked, (row_start, row), opened + twins,
+                                END_PRIOR, cancel, nearest)
             if ranked is None:
                 return options
             options += ranked
@@ -383,10 +401,12 @@ def _file_error_row(doc: Document, hole: slips.Hole, fill: str) -> float:
 
 def _likeliest(engine, req: FixRequest, checked: tuple[SyntaxCheck, int, int],
                row: tuple[int, str], options: list[tuple[slips.Hole, str]], last_prior: float,
-               cancel: Cancel) -> list[tuple[slips.Hole, str]] | None:
+               cancel: Cancel, keep: Callable[[list], list] = lambda kept: kept[-CLOSER_SPOTS:]
+               ) -> list[tuple[slips.Hole, str]] | None:
     """Of ``options``, edits of one ``row`` (the offset of its start, its text), those that
-    leave the fewest syntax errors if that removes one, the last ``CLOSER_SPOTS`` of them, the
-    row the model finds likeliest first (``_row_logprob``, scored only where there is a
+    leave the fewest syntax errors if that removes one, of those the ones ``keep`` picks from
+    their ``(row, hole, fill)`` (by default the last ``CLOSER_SPOTS``), the row the model
+    finds likeliest first (``_row_logprob``, scored only where there is a
     choice; the last gets ``last_prior`` nats); None when cancelled."""
     doc = req.doc
     check, start, end = checked
@@ -399,8 +419,8 @@ def _likeliest(engine, req: FixRequest, checked: tuple[SyntaxCheck, int, int],
     fewest = min((left for left, _, _ in edited.values()), default=None)
     if fewest is None or fewest > _errors_left(check):
         return []
-    kept = [(new, hole, fill) for new, (left, hole, fill) in edited.items() if left == fewest]
-    kept = kept[-CLOSER_SPOTS:]
+    kept = keep([(new, hole, fill) for new, (left, hole, fill) in edited.items()
+                 if left == fewest])
     scores = [0.0] * (len(kept) - 1) + [last_prior]
     for i, (new, _, _) in enumerate(kept if len(kept) > 1 else ()):
         found = _row_logprob(engine, req, (row_start, row_start + len(text)), new, cancel)
