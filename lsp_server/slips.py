@@ -138,6 +138,7 @@ def opener_spots(row: str, language: str | None, at: int, words: Counter
     code = _code(row, language)
     builtin = language_words(language)
     opener = OPENERS[code[at]]
+    statement_words = _statement_words(language)
 
     def known(word: str, after: str) -> bool:
         return word in builtin or words[word] > 0 or word.isdigit() or (
@@ -147,7 +148,7 @@ def opener_spots(row: str, language: str | None, at: int, words: Counter
     for spot in range(len(indentation(row)), at + 1):
         if code[spot].isspace() or _in_string(row, code, spot - 1) and _in_string(row, code, spot):
             continue
-        if _wraps(code, spot, opener, _statement_words(language)):
+        if _wraps(code, spot, opener, statement_words):
             wrapping.add(row[:spot] + opener + row[spot:])
         elif spot and _in_word(row[spot - 1] + row[spot]) and not _in_string(row, code, spot):
             left = re.search(r"\w*$", row[:spot]).group()
