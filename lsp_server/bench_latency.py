@@ -32,11 +32,13 @@ import re
 import statistics
 import time
 from pathlib import Path
+from typing import Any
 
 from lsprotocol import types
 
 from lsp_server import regions
 from lsp_server.demo import Demo, locate
+from lsp_server.syntax_check import indentation
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,7 +53,7 @@ def source_file(lines: int) -> str:
 def strip_docstrings(text: str) -> str:
     """The text without its docstring lines, so that "Insert docstring" has work to do."""
     source = text.encode()
-    drop = set()
+    drop: set[int] = set()
     for doc in regions.captures("python", regions.parse("python", source), {"docstring"}):
         drop.update(range(doc.start_point[0], doc.end_point[0] + 1))
     return "\n".join(line for i, line in enumerate(text.split("\n")) if i not in drop)
@@ -128,7 +130,7 @@ class Bench(Demo):
 
     async def inline_block(self, row: int, explicit: bool = False) -> float:
         lines = self.text.split("\n")
-        indent = re.match(r"\s*", lines[row + 1]).group(0)
+        indent = indentation(lines[row + 1])
         end = len(lines[row])
         self.edit((row, end), (row, end), "\n" + indent)  # Enter after the opener
         pos = types.Position(line=row + 1, character=len(indent))
@@ -155,7 +157,10 @@ class Bench(Demo):
 
 def server_rss(bench: Bench) -> dict[str, int]:
     """The server process's resident and peak memory, MB (Linux)."""
-    status = Path(f"/proc/{bench.client._server.pid}/status").read_text()
+    server = bench.client._server
+    if server is None:
+        return {}
+    status = Path(f"/proc/{server.pid}/status").read_text()
     return {k: int(v.split()[0]) // 1024 for k, v in
             (line.split(":", 1) for line in status.splitlines()) if k in ("VmRSS", "VmHWM")}
 
@@ -188,7 +193,7 @@ async def run(model: str | None, lines: int, n: int, settings: dict | None = Non
         for row in rows:
             for bench, timed in zip(benches, times):
                 timed[name].append(await action(bench, row))
-    results = []
+    results: list[dict[str, Any]] = []
     for bench, timed, layer in zip(benches, times, layers):
         actions = {name: summary(samples) for name, samples in timed.items()}
         actions["typed_through"] = summary(bench.typed_through)

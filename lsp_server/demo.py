@@ -76,7 +76,8 @@ def text_edits(edit: types.WorkspaceEdit | None) -> list[types.TextEdit]:
     if edit is None:
         return []
     if edit.document_changes:
-        return [e for change in edit.document_changes for e in change.edits]
+        return [e for change in edit.document_changes if isinstance(change, types.TextDocumentEdit)
+                for e in change.edits if isinstance(e, types.TextEdit)]
     return [e for edits in (edit.changes or {}).values() for e in edits]
 
 
@@ -147,7 +148,7 @@ class Demo:
 async def demo_session(model: str | None, name: str) -> int:
     """Run the whole demo; the process exit code."""
     sample = SAMPLES[name]
-    path = resources.files("lsp_server").joinpath("samples", f"{name}.py")
+    path = resources.files("lsp_server") / "samples" / f"{name}.py"
     text = path.read_text("utf-8")
     uri = f"file://{path}"
     print(f"infill-lsp demo: {path}")

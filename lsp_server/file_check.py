@@ -109,7 +109,8 @@ class FileCheck:
     def _neutral_line(self) -> str | None:
         """A line that mends the hole's own error whatever the code around it means."""
         above = self._non_blank(range(self.row - 1, -1, -1), -1)
-        if self.lines[self.row].strip() or above < 0 or self.below >= len(self.lines):
+        if (self.base is None or self.lines[self.row].strip() or above < 0
+                or self.below >= len(self.lines)):
             return None
         indent = indentation(self.lines[above])
         if self.base.message.startswith("expected an indented block"):

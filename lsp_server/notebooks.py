@@ -37,6 +37,6 @@ def cell_context(workspace: Workspace, documents: DocumentStore, cell_uri: str
     if None not in texts:
         return "", ""
     at = texts.index(None)
-    before = "".join(text + SEPARATOR for text in texts[:at] if text.strip())
-    after = "".join(SEPARATOR + text for text in texts[at + 1:] if text.strip())
+    before = "".join(text + SEPARATOR for text in texts[:at] if text and text.strip())
+    after = "".join(SEPARATOR + text for text in texts[at + 1:] if text and text.strip())
     return before, after

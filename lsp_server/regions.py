@@ -126,7 +126,7 @@ def _parser(lang: str) -> tuple[Parser, threading.Lock]:
 
 
 def _query_text(name: str) -> str:
-    text = resources.files("lsp_server").joinpath("queries", f"{name}.scm").read_text("utf-8")
+    text = (resources.files("lsp_server") / "queries" / f"{name}.scm").read_text("utf-8")
     first = text.split("\n", 1)[0]
     if first.startswith("; inherits:"):
         parents = first.removeprefix("; inherits:").split(",")
@@ -147,9 +147,8 @@ def parse(lang: str, source: bytes, old_tree: Tree | None = None) -> Tree:
 
 
 def _region(kind: str, node: Node) -> Region:
-    return Region(
-        kind, node.start_byte, node.end_byte, tuple(node.start_point), tuple(node.end_point)
-    )
+    (start_row, start_col), (end_row, end_col) = node.start_point, node.end_point
+    return Region(kind, node.start_byte, node.end_byte, (start_row, start_col), (end_row, end_col))
 
 
 def captures(

@@ -97,8 +97,8 @@ class InfillProtocol(LanguageServerProtocol):
         except JsonRpcException as exc:
             if "method" in data and isinstance(data.get("id"), (int, str)):
                 cause = exc.__cause__ or exc
-                error = JsonRpcInvalidParams(f"invalid params for {data['method']}: {cause}")
-                self._send_response(data["id"], error=error.to_response_error())
+                invalid = JsonRpcInvalidParams(f"invalid params for {data['method']}: {cause}")
+                self._send_response(data["id"], error=invalid.to_response_error())
             raise
 
 

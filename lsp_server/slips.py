@@ -40,7 +40,8 @@ _CHAR = r"'(?:[^'\\]|\\[^']*)'"  # a char literal: a lone quote is a lifetime (`
 _COMMENTS = r"/\*.*?(?:\*/|$)|//.*"
 _TEMPLATE = r"`[^`]*`?"  # may go on past the row
 _RAW = r'(?<!\w)b?r(#*)"(?:.*?"\1|.*)'  # a Rust raw string: no escapes, ends at ``"`` + its ``#``s
-_STRINGS_AND_COMMENTS = {  # on one row; a comment blanks to spaces, a string to ``0``s
+# On one row; a comment blanks to spaces, a string to ``0``s.
+_STRINGS_AND_COMMENTS: dict[str | None, re.Pattern[str]] = {
     "python": STRINGS_AND_COMMENT,
     "javascript": re.compile("|".join((_COMMENTS, _DOUBLE, _SINGLE, _TEMPLATE))),
     "go": re.compile("|".join((_COMMENTS, _DOUBLE, _CHAR, _TEMPLATE))),
@@ -52,7 +53,7 @@ _PAIRS = {"(": ")", "[": "]", "{": "}"}
 OPENERS = {closer: opener for opener, closer in _PAIRS.items()}
 _METHODS = frozenset(name for kind in (str, bytes, list, dict, set, tuple, int, float)
                      for name in dir(kind) if not name.startswith("_"))
-_QUOTES = {"go": '"', "rust": '"'}  # the quotes of a one-row string; else ' and "
+_QUOTES: dict[str | None, str] = {"go": '"', "rust": '"'}  # a one-row string's; else ' and "
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,8 @@ def holes(text: str, rows: list[tuple[int, str]], language: str | None) -> list[
         if end and end not in taken:
             ends.append(Hole(start + end, start + end, END_TOKENS, "end"))
         for match in _GAP.finditer(code) if statement_words else ():
-            left = re.search(r"\w*$", code[: match.start()]).group()
-            right = re.match(r"\w*", code[match.end() :]).group()
+            left, right = _matched(r"\w*$", code[: match.start()]), _matched(r"^\w*", code[
+                match.end() :])
             if left in statement_words or right in statement_words or match.start() in taken \
                     or match.end() in taken:
                 continue
@@ -151,8 +152,8 @@ def opener_spots(row: str, language: str | None, at: int, words: Counter
         if _wraps(code, spot, opener, statement_words):
             wrapping.add(row[:spot] + opener + row[spot:])
         elif spot and _in_word(row[spot - 1] + row[spot]) and not _in_string(row, code, spot):
-            left = re.search(r"\w*$", row[:spot]).group()
-            word = left + re.match(r"\w*", row[spot:]).group()
+            left = _matched(r"\w*$", row[:spot])
+            word = left + _matched(r"^\w*", row[spot:])
             if words[word] <= 1 and word not in builtin and not word[0].isdigit() \
                     and known(left, row[: spot - len(left)]) and known(word[len(left) :], ""):
                 spots.append((spot, "split"))
@@ -169,8 +170,8 @@ def _wraps(code: str, spot: int, opener: str, statement_words: frozenset[str]) -
     before = code[:spot].rstrip()
     if opener == "(" and code[spot - 1 : spot] in (")", "]"):
         return True
-    called = before[-1:] in (")", "]") or _in_word(before[-1:] + "x") and re.search(
-        r"\w*$", before).group() not in statement_words
+    called = before[-1:] in (")", "]") or _in_word(before[-1:] + "x") and _matched(
+        r"\w*$", before) not in statement_words
     return not called and _lone_operand(code[spot : _group_end(code, spot)])
 
 
@@ -178,7 +179,7 @@ def _lone_operand(code: str) -> bool:
     """Whether ``code`` is one operand: a name, number or string (a run of ``0``), or an empty
     bracket pair, then any bracketed groups (``s[-1]``, ``f(x)``, ``[]``)."""
     code = code.strip()
-    at = len(re.match(r"[\w.]*", code).group())
+    at = len(_matched(r"^[\w.]*", code))
     while at < len(code) and code[at] in _PAIRS:
         at = _group_end(code, at + 1) + 1
     return 0 < at == len(code)
@@ -250,6 +251,12 @@ def closer_spots(row: str, language: str | None, first: int, last: int) -> list[
 def _in_word(pair: str) -> bool:
     """Whether two chars are both word chars (a string is a run of ``0``)."""
     return bool(re.fullmatch(r"\w\w", pair))
+
+
+def _matched(pattern: str, text: str) -> str:
+    """What ``pattern``, one that also matches nothing, first matches in ``text``."""
+    found = re.search(pattern, text)
+    return found.group() if found else ""
 
 
 def _code(row: str, language: str | None) -> str:

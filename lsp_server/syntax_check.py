@@ -58,20 +58,23 @@ class DocumentCheck(SyntaxCheck):
 
     def __init__(self, doc: Document, start: int, end: int):
         super().__init__(doc.language, "", doc.text[start:end])
+        if doc.tree is None or self.lang is None:
+            raise ValueError("a DocumentCheck needs a document with a tree-sitter tree")
         self.doc, self.start, self.end = doc, start, end
+        self.tree, self.grammar = doc.tree, self.lang
 
     @cached_property
     def base_errors(self) -> int:
         """Errors of the document as it is, from the tree it already has."""
-        return sum(1 for _ in regions.error_nodes(self.doc.tree))
+        return sum(1 for _ in regions.error_nodes(self.tree))
 
     def errors(self, source: str) -> int:
         """Errors of the document with its span replaced by ``source``."""
-        doc, tree = self.doc, self.doc.tree.copy()
+        doc, tree = self.doc, self.tree.copy()
         start, end = doc.byte_at(self.start), doc.byte_at(self.end)
         new = doc.source[:start] + source.encode("utf-8", "surrogatepass") + doc.source[end:]
         regions.record_edit(tree, doc.source, new, start, end, len(new) - (len(doc.source) - end))
-        return sum(1 for _ in regions.error_nodes(regions.parse(self.lang, new, tree)))
+        return sum(1 for _ in regions.error_nodes(regions.parse(self.grammar, new, tree)))
 
 
 def python_tree(source: str) -> ast.Module:

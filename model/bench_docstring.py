@@ -65,7 +65,7 @@ def _entry(tree: ast.Module, name: str) -> ast.FunctionDef | None:
 
 def summary_of(docstring: str) -> str:
     """The first sentence of a docstring's description (before any example), on one line."""
-    description = []
+    description: list[str] = []
     for line in docstring.strip().split("\n"):
         if _EXAMPLES.match(line) or (description and not line.strip()):
             break
@@ -84,13 +84,14 @@ def cases(tasks: Sequence[dict]) -> list[Case]:
         seen.add(problem)
         source = task["prompt"] + task["canonical_solution"] + task["suffix"]
         func = _entry(ast.parse(source), task["entry_point"])
-        doc = func and func.body[0]
-        if not (doc and ast.get_docstring(func) and doc.lineno > func.lineno):
+        docstring = ast.get_docstring(func) if func is not None else None
+        if func is None or not docstring or func.body[0].lineno <= func.lineno:
             continue
+        doc = func.body[0]
         lines = source.split("\n")
         text = "\n".join(lines[: doc.lineno - 1] + lines[doc.end_lineno :])
         column = lines[func.lineno - 1].index("def ") + 4
-        out.append(Case(task, text, func.lineno - 1, column, summary_of(ast.get_docstring(func))))
+        out.append(Case(task, text, func.lineno - 1, column, summary_of(docstring)))
     return out
 
 

@@ -33,6 +33,7 @@ import json
 import statistics
 import time
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -93,7 +94,7 @@ def timed(engine, cv, settings, repeats):
     return statistics.median(times), passes, seq[cv.holes[0]].tolist()
 
 
-MODES = {
+MODES: dict[str, dict[str, Any]] = {
     "one-per-step": dict(steps_per_token=1.0, threshold=2.0, use_cache=False),
     "parallel": dict(use_cache=False),
     "parallel+cache-eager": dict(use_cache=True, cuda_graphs=False),  # CUDA only
@@ -191,7 +192,10 @@ def main(argv: list[str] | None = None) -> int:
 
     def engine(precision: str) -> Engine:
         if not args.preset and (ckpt / "config.json").is_file():
-            return load(ckpt, device, precision)
+            loaded = load(ckpt, device, precision)
+            if loaded.backend != "denoiser":
+                raise SystemExit(f"{ckpt}: only the project's own denoiser is timed here")
+            return loaded
         return random_engine(args.preset or "small", device, None, precision)
 
     engines = {p: engine(p) for p in args.precision.split(",")}

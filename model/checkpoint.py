@@ -34,12 +34,16 @@ import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import torch
 from safetensors.torch import load_file, save_file
 from transformers import PreTrainedTokenizerFast
 
 from model.network import Denoiser, ModelConfig
+
+if TYPE_CHECKING:
+    from model.gemma_backend import GemmaEngine
 
 MODEL_TYPE = "infill-denoiser"
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")
@@ -50,8 +54,8 @@ MASK_TOKENS = ("<|mask|>", "<mask>", "<|mdm_mask|>", "[MASK]")
 class Engine:
     """A loaded model: the network, its tokenizer and the special ids the sampler needs."""
 
-    network: torch.nn.Module
-    tokenizer: PreTrainedTokenizerFast
+    network: Denoiser
+    tokenizer: PreTrainedTokenizerFast | None  # None for random-weight speed benchmarks
     config: ModelConfig
     mask_id: int
     pad_id: int
@@ -59,7 +63,7 @@ class Engine:
     device: torch.device
     dtype: torch.dtype
     path: Path
-    backend: str = "denoiser"
+    backend: Literal["denoiser"] = "denoiser"
 
 
 PRECISIONS = {"float32": torch.float32, "bfloat16": torch.bfloat16}
@@ -163,7 +167,8 @@ def build_network(cfg: ModelConfig, state: dict, device, dtype) -> Denoiser:
     return net.to(device).eval()
 
 
-def load(path: str | Path, device: str | torch.device = "cpu", precision: str = "auto") -> Engine:
+def load(path: str | Path, device: str | torch.device = "cpu",
+         precision: str = "auto") -> Engine | GemmaEngine:
     """Load a checkpoint directory onto ``device`` in ``precision`` (see ``resolve_dtype``)."""
     path = Path(path)
     raw = json.loads((path / "config.json").read_text())

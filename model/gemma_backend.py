@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final, Literal, cast
 
 import torch
 from transformers import (
@@ -36,7 +37,7 @@ from transformers.models.diffusion_gemma.generation_diffusion_gemma import (
     StableAndConfidentStoppingCriteria,
 )
 
-BACKEND = "diffusion_gemma"
+BACKEND: Final = "diffusion_gemma"
 HOLE = "<HOLE>"
 PROMPT = (
     "Fill in the missing code. Reply with only the code that replaces the hole.\n"
@@ -63,7 +64,7 @@ class GemmaEngine:
     path: Path
     stop_ids: tuple[int, ...] = ()
     generation: dict = field(default_factory=dict)
-    backend: str = BACKEND
+    backend: Literal["diffusion_gemma"] = BACKEND
 
 
 @dataclass
@@ -148,7 +149,9 @@ def infill_spans(
     assert len(pieces) >= 2 and len(budgets) == len(pieces) - 1, (len(pieces), len(budgets))
     start = time.perf_counter()
     gen = torch.Generator(device=engine.device).manual_seed(settings.seed or 0)
-    texts, counts, passes = [], [], 0
+    texts: list[str] = []
+    counts: list[int] = []
+    passes = 0
     for i, budget in enumerate(budgets):
         prefix = "".join(p + t for p, t in zip(pieces[:i], texts, strict=True)) + pieces[i]
         prompt = _prompt_ids(engine, prefix, HOLE.join(pieces[i + 1 :]), settings)
@@ -172,7 +175,7 @@ def _prompt_ids(engine: GemmaEngine, prefix: str, suffix: str, settings) -> torc
     text = PROMPT.format(prefix=prefix, suffix=suffix)
     if tok.chat_template:
         chat = [{"role": "user", "content": text}]
-        text = tok.apply_chat_template(chat, tokenize=False, add_generation_prompt=True)
+        text = cast(str, tok.apply_chat_template(chat, tokenize=False, add_generation_prompt=True))
         ids = tok(text, add_special_tokens=False).input_ids
     else:
         ids = tok(text, add_special_tokens=False).input_ids
@@ -239,18 +242,21 @@ def _denoise(engine, prompt, budget, settings, cancel, gen) -> tuple[list[int] |
             **cached,
         )
         passes += 1
-        logits = temperature(None, out.logits, cur_step)  # (1, L, V) fp32
+        # arg-type ignores: transformers' processors take LongTensor canvases (here plain Tensors)
+        logits = temperature(None, out.logits, cur_step)  # type: ignore[arg-type]  # (1, L, V) fp32
         if not settings.allow_empty and engine.stop_ids:
             logits[:, 0, list(engine.stop_ids)] = torch.finfo(logits.dtype).min
         assert logits.shape == (1, length, vocab), logits.shape
         probs = torch.softmax(logits, dim=-1)
         sampled = torch.multinomial(probs.view(length, vocab), 1, generator=gen).view(1, length)
         argmax = logits.argmax(dim=-1)
-        accepted = sampler.accept_canvas(canvas, sampled, logits, cur_step)
-        keep = sampler.accepted_token_mask
+        accepted = sampler.accept_canvas(
+            canvas, sampled, logits, cur_step  # type: ignore[arg-type]
+        )
+        keep = cast(torch.Tensor, sampler.accepted_token_mask)  # typed None: set by accept_canvas
         canvas = torch.where(keep, accepted, _noise(length, vocab, gen, prompt.device))
         self_cond = logits.to(net.model.decoder.embed_tokens.weight.dtype)
-        if stopper(argmax, logits).all():
+        if stopper(argmax, logits).all():  # type: ignore[arg-type]
             break
     return argmax[0].tolist(), passes
 
@@ -265,7 +271,7 @@ def _finish(engine: GemmaEngine, ids: list[int], settings) -> tuple[str, int]:
     stops = set(engine.stop_ids)
     cut = next((i for i, t in enumerate(ids) if t in stops), len(ids))
     ids = ids[:cut]
-    text = _strip_fence(engine.tokenizer.decode(ids, skip_special_tokens=True))
+    text = _strip_fence(cast(str, engine.tokenizer.decode(ids, skip_special_tokens=True)))
     if settings.single_line:
         text = text.split("\n", 1)[0]
     return text, len(ids)

@@ -188,7 +188,7 @@ class ExampleMaker:
     def max_span(self) -> int:
         return self.seq_len - self.min_context
 
-    def _pick_lines(self, file):
+    def _pick_lines(self, file) -> tuple[int, int] | None:
         lines = file.lines
         filled = np.flatnonzero(lines[:, 1] > lines[:, 0])  # the server never asks for blanks
         if len(filled) == 0:
@@ -203,7 +203,7 @@ class ExampleMaker:
         end = int(lines[stop - 1, 1])  # the last line's newline stays in the suffix
         return (start, end) if 0 < end - start <= self.max_span else None
 
-    def _pick_cursor(self, file):
+    def _pick_cursor(self, file) -> tuple[int, int] | None:
         lines = file.lines[file.lines[:, 1] - file.lines[:, 0] >= 2]  # at least 2 tokens
         if len(lines) == 0:
             return None
@@ -213,7 +213,7 @@ class ExampleMaker:
         cursor = int(self.rng.integers(start, end + 1))  # == end: nothing left to type
         return cursor, end
 
-    def _pick_inside(self, file):
+    def _pick_inside(self, file) -> tuple[int, int] | None:
         lines = file.lines[file.lines[:, 1] - file.lines[:, 0] >= 3]  # room for a rest
         if len(lines) == 0:
             return None
@@ -223,11 +223,11 @@ class ExampleMaker:
         cursor = int(self.rng.integers(start, end - 1))
         return cursor, int(self.rng.integers(cursor + 1, end))  # at least a token stays
 
-    def _pick_region(self, file, captures):
-        spans = [file.spans[c] for c in captures if c in file.spans and len(file.spans[c])]
-        if not spans:
+    def _pick_region(self, file, captures) -> tuple[int, int] | None:
+        found = [file.spans[c] for c in captures if c in file.spans and len(file.spans[c])]
+        if not found:
             return None
-        spans = np.concatenate(spans)
+        spans = np.concatenate(found)
         spans = spans[spans[:, 1] - spans[:, 0] <= self.max_span]
         if len(spans) == 0:
             return None

@@ -40,11 +40,16 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, cast
 
 import torch
+from transformers import PreTrainedTokenizerFast
 
 from model.checkpoint import Engine
 from model.network import context_cache
+
+if TYPE_CHECKING:
+    from model.gemma_backend import GemmaEngine
 
 
 @dataclass(frozen=True)
@@ -90,7 +95,8 @@ class _Vocab:
         tok = engine.tokenizer  # None for random-weight speed benchmarks
         n = len(tok) if tok is not None else 0
         size = max(engine.config.vocab_size, n)
-        self.strings = [tok.decode([i]) if i < n else "" for i in range(size)]
+        self.strings = [decode(tok, [i]) if tok is not None and i < n else ""
+                        for i in range(size)]
         dev = engine.device
         newline = [i for i, s in enumerate(self.strings) if "\n" in s]
         self.newline = torch.tensor(newline, dtype=torch.long, device=dev)
@@ -129,18 +135,29 @@ def tokenizable(text: str) -> str:
     return text if text.isascii() else _LONE_SURROGATE.sub("\ufffd", text)
 
 
+def tokenizer_of(engine: Engine) -> PreTrainedTokenizerFast:
+    """The engine's tokenizer (only random-weight speed benchmarks have none)."""
+    assert engine.tokenizer is not None, "engine without a tokenizer"
+    return engine.tokenizer
+
+
+def decode(tok: PreTrainedTokenizerFast, ids: list[int]) -> str:
+    """The text of ``ids`` (one string: ``decode`` is typed to return a list for batches)."""
+    return cast(str, tok.decode(ids))
+
+
 def encode(engine: Engine, text: str) -> list[int]:
     """The token ids of ``text`` (no special tokens)."""
     if not text:
         return []
-    return engine.tokenizer(tokenizable(text), add_special_tokens=False)["input_ids"]
+    return tokenizer_of(engine)(tokenizable(text), add_special_tokens=False)["input_ids"]
 
 
 def _heal(engine: Engine, text: str, ids: list[int]) -> str:
     """Pop the last token if the piece ends mid-word; return its text (the heal)."""
     if not ids or not text or text[-1].isspace():
         return ""
-    last = engine.tokenizer.decode([ids[-1]])
+    last = decode(tokenizer_of(engine), [ids[-1]])
     if not last or not text.endswith(last):
         return ""
     ids.pop()
@@ -245,15 +262,17 @@ class _FirstPass:
 
     def __init__(self) -> None:
         self.key: tuple[torch.Tensor, torch.Tensor] | None = None
-        self.logits = self.cache = None
+        self.logits: torch.Tensor | None = None
+        self.cache: list | None = None
 
-    def get(self, canvas: _Canvas):
+    def get(self, canvas: _Canvas) -> tuple[torch.Tensor, list | None] | None:
         """(logits, cache) when ``canvas`` (its tokens and holes) is the one stored, else None."""
         if self.key is None or not all(map(torch.equal, self.key, _key(canvas))):
             return None
+        assert self.logits is not None  # stored with the key
         return self.logits.clone(), self.cache  # the sampler edits logits in place
 
-    def put(self, canvas: _Canvas, logits: torch.Tensor, cache) -> None:
+    def put(self, canvas: _Canvas, logits: torch.Tensor, cache: list | None) -> None:
         self.key, self.logits, self.cache = _key(canvas), logits.clone(), cache
 
 
@@ -265,7 +284,7 @@ _SHARED = threading.local()  # engine id -> _FirstPass, inside shared_first_pass
 
 
 @contextmanager
-def shared_first_pass(engine: Engine) -> Iterator[None]:
+def shared_first_pass(engine: Engine | GemmaEngine) -> Iterator[None]:
     """Let the infill calls inside this block on the same span (same pieces, budgets and context
     cut) reuse one first pass: a request's second attempt then costs only its cached steps. The
     stored pass is dropped when the block ends, so nothing outlives the request."""
@@ -343,7 +362,7 @@ def _texts(engine: Engine, canvas: _Canvas, seq: torch.Tensor, s: DecodeSettings
     texts, ids = [], []
     for hole, heal in zip(canvas.holes, canvas.heals):
         toks = [t for t in seq[hole].tolist() if t not in (engine.pad_id, engine.eos_id)]
-        text = engine.tokenizer.decode(toks) if toks else ""
+        text = decode(tokenizer_of(engine), toks) if toks else ""
         text = text[len(heal):] if heal and text.startswith(heal) else text
         if s.single_line:
             text = text.split("\n", 1)[0]
@@ -353,7 +372,7 @@ def _texts(engine: Engine, canvas: _Canvas, seq: torch.Tensor, s: DecodeSettings
 
 
 @torch.inference_mode()
-def infill_spans(engine: Engine, pieces: list[str], budgets: list[int],
+def infill_spans(engine: Engine | GemmaEngine, pieces: list[str], budgets: list[int],
                  settings: DecodeSettings | None = None,
                  cancel: Callable[[], bool] | None = None) -> SpansResult:
     """Fill the holes between ``pieces`` (``len(pieces) - 1`` of them) jointly."""
@@ -363,7 +382,8 @@ def infill_spans(engine: Engine, pieces: list[str], budgets: list[int],
         from model import gemma_backend
 
         pieces = [tokenizable(p) for p in pieces]
-        return gemma_backend.infill_spans(engine, pieces, budgets, s, cancel)
+        r = gemma_backend.infill_spans(engine, pieces, budgets, s, cancel or (lambda: False))
+        return SpansResult(r.texts, [], r.cancelled, r.forward_passes, r.elapsed_ms)
     t0 = time.perf_counter()
     canvas = _layout(engine, pieces, budgets, s)
     memo = _memo(engine)
@@ -380,7 +400,8 @@ def infill_spans(engine: Engine, pieces: list[str], budgets: list[int],
     return SpansResult(texts, ids, False, passes, elapsed)
 
 
-def infill(engine: Engine, prefix: str, suffix: str, settings: DecodeSettings | None = None,
+def infill(engine: Engine | GemmaEngine, prefix: str, suffix: str,
+           settings: DecodeSettings | None = None,
            cancel: Callable[[], bool] | None = None) -> InfillResult:
     """Fill one span of at most ``settings.max_tokens`` tokens between prefix and suffix."""
     s = settings or DecodeSettings()

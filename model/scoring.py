@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 
 from model.checkpoint import Engine
-from model.sampler import encode, tokenizable, vocab_tables
+from model.sampler import encode, tokenizable, tokenizer_of, vocab_tables
 
 PASSES = 6
 
@@ -46,8 +46,8 @@ def masked_scores(engine: Engine, text: str, spans: list[tuple[int, int]],
     special token. Only the engine's own denoiser scores (DiffusionGemma gets ``[]``)."""
     if engine.backend != "denoiser" or not text:
         return []
-    enc = engine.tokenizer(tokenizable(text), add_special_tokens=False,
-                           return_offsets_mapping=True)
+    enc = tokenizer_of(engine)(tokenizable(text), add_special_tokens=False,
+                               return_offsets_mapping=True)
     ids = torch.tensor(enc["input_ids"][:max_tokens])
     offsets = enc["offset_mapping"][: len(ids)]
     shift = int(engine.config.logits_shift)  # position i - 1 predicts token i
@@ -87,22 +87,23 @@ def masked_choices(engine: Engine, text: str, spans: list[tuple[int, int]], k: i
         return [[] for _ in spans]
     bounds = [0, *(edge for span in spans for edge in span), len(text)]
     pieces = [encode(engine, text[bounds[i] : bounds[i + 1]]) for i in range(0, len(bounds), 2)]
-    ids, at = [], []
+    ids: list[int] = []
+    holes: list[int] = []
     for piece in pieces[:-1]:
         ids += piece
-        at.append(len(ids))
+        holes.append(len(ids))
         ids.append(engine.mask_id)
     ids += pieces[-1]
     shift = int(engine.config.logits_shift)  # position i - 1 predicts token i
-    if shift and at[0] == 0:
-        ids, at = [engine.eos_id, *ids], [i + 1 for i in at]
-    ids = torch.tensor(ids[:max_tokens])
-    at = torch.tensor([i for i in at if i < len(ids)], dtype=torch.long)
+    if shift and holes[0] == 0:
+        ids, holes = [engine.eos_id, *ids], [i + 1 for i in holes]
+    seq = torch.tensor(ids[:max_tokens])
+    at = torch.tensor([i for i in holes if i < len(seq)], dtype=torch.long)
     if not len(at):  # every span past ``max_tokens``
         return [[] for _ in spans]
-    region = torch.zeros(1, len(ids), dtype=torch.bool)
+    region = torch.zeros(1, len(seq), dtype=torch.bool)
     region[0, at] = True
-    logits = engine.network(ids[None].to(engine.device), region=region.to(engine.device),
+    logits = engine.network(seq[None].to(engine.device), region=region.to(engine.device),
                             logits_at=(at - shift)[None].to(engine.device))[0].float().cpu()
     logits[:, [engine.mask_id, engine.pad_id, engine.eos_id]] = -torch.inf
     top = torch.log_softmax(logits, -1).topk(k, -1)

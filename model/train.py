@@ -88,18 +88,23 @@ FIT_STEPS = (20, 120)  # --fit-schedule times the steps between these (after com
 # ---------------------------------------------------------------- data
 
 
+_TOKENIZER: Tokenizer | None = None  # set in each indexing worker by _init_indexer
+
+
 def _init_indexer(tokenizer_file: str) -> None:
     global _TOKENIZER
     _TOKENIZER = Tokenizer.from_file(tokenizer_file)
 
 
 def _index(text: str):
+    assert _TOKENIZER is not None, "_init_indexer runs first in each worker"
     return tokenize_file(text, _TOKENIZER)
 
 
 def build_data(args: TrainArgs, data_dir: Path) -> None:
     """Tokenizer (trained unless given), then every file tokenized and indexed, cached."""
     t0 = time.perf_counter()
+    assert args.corpus is not None  # checked by the caller
     texts = list(read_corpus(Path(args.corpus)))
     if args.max_files:  # a seeded sample, for short runs on the CPU
         random.Random(args.seed).shuffle(texts)

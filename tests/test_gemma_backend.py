@@ -114,6 +114,19 @@ def test_load_offline(engine, ckpt, monkeypatch):
     assert engine.tokenizer.decode(engine.tokenizer(CODE).input_ids) == CODE
 
 
+def test_engine_entry_points_serve_gemma(ckpt):
+    """``model.load`` and ``model.infill``, as the server calls them (its warm-up passes no
+    ``cancel``), work on a DiffusionGemma checkpoint: they used to call ``None``."""
+    from model import DecodeSettings, infill, infill_spans, load
+
+    loaded = load(ckpt, "cpu")
+    assert loaded.backend == "diffusion_gemma"
+    one = infill(loaded, "def add(a, b):\n    return ", "\n", DecodeSettings(max_tokens=4))
+    assert isinstance(one.text, str) and not one.cancelled and one.forward_passes > 0
+    both = infill_spans(loaded, ["def f():\n    ", "\n\ndef g():\n    ", "\n"], [4, 4])
+    assert len(both.texts) == 2 and not both.cancelled
+
+
 def test_one_text_per_hole_and_budgets(engine):
     pieces = ["def add(a, b):\n    return ", "\n\nclass Point:\n    x: ", " = 0\n"]
     res = gemma_backend.infill_spans(engine, pieces, [5, 3], Settings(), lambda: False)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from lsprotocol import types
+from tree_sitter import Tree
 
 from lsp_server import names, regions, slips, token_repair
 from lsp_server.actions.common import (
@@ -40,7 +41,6 @@ END_PRIOR = 1.0  # nats added to the row's end for a dropped closing bracket: wh
 _CLAUSE = re.compile(r"(else|elif|except|finally)\b")  # a clause that needs a header at its level
 _EMPTY_FILLS = ("stray", "indent")  # a mend may fill with nothing: a bracket typed twice; column 0
 _CLOSING = ")]}:;"
-_CLOSERS = re.compile(f"[{re.escape(_CLOSING)}]*")
 
 
 @dataclass(frozen=True)
@@ -60,32 +60,35 @@ def function_rows(doc: Document, line: int, character: int) -> tuple[int, int, i
     offset = doc.offset_at(line, character)
     if doc.tree is None or doc.language not in regions.LANGUAGES:
         return _line_block(doc, offset) if doc.text.strip() else None
-    func = regions.enclosing(doc.language, doc.tree, doc.byte_at(offset), "function")
+    language, tree = doc.language, doc.tree
+    func = regions.enclosing(language, tree, doc.byte_at(offset), "function")
     if func is not None:
-        return _rows_of(doc, func, func.end_point[0])
+        return _rows_of(language, tree, func, func.end_point[0])
     row = doc.position_at(offset)[0]
-    func = _function_above(doc, row)
+    func = _function_above(doc, tree, row)
     if func is not None:
-        return _rows_of(doc, func, row)
+        return _rows_of(language, tree, func, row)
     # a syntax error in the header hides the definition from tree-sitter
     rows = _line_block(doc, offset)
     start, end = doc.byte_at(line_start(doc, rows[0])), doc.byte_at(line_end(doc, rows[2]))
     return rows if regions.error_rows(doc.tree, start, end) else None
 
 
-def _rows_of(doc: Document, func, last: int) -> tuple[int, int, int]:
-    """(first row, body's first row, ``last``) of a function node."""
-    bodies = regions.captures(doc.language, doc.tree, {"function.body"},
+def _rows_of(language: str, tree: Tree, func: regions.Region, last: int
+             ) -> tuple[int, int, int]:
+    """(first row, body's first row, ``last``) of a function region."""
+    bodies = regions.captures(language, tree, {"function.body"},
                               (func.start_byte, func.end_byte))
     body_row = next((b.start_point[0] for b in bodies if b.start_byte >= func.start_byte),
                     func.start_point[0])
     return func.start_point[0], body_row, last
 
 
-def _function_above(doc: Document, row: int):
-    """The Python function (tree-sitter node) that ends above ``row`` where ``row`` is indented
-    deeper than its header: a row whose indentation slipped out of its block (``  return x`` in
-    a body at 4), which tree-sitter puts after the function; else None."""
+def _function_above(doc: Document, tree: Tree, row: int) -> regions.Region | None:
+    """The Python function (a region of the document's ``tree``) that ends above ``row``
+    where ``row`` is indented deeper than its header: a row whose indentation slipped out of its
+    block (``  return x`` in a body at 4), which tree-sitter puts after the function; else
+    None."""
     indent = len(indentation(doc.line_text(row)))
     if doc.language != "python" or not doc.line_text(row).strip() or not indent:
         return None
@@ -93,7 +96,7 @@ def _function_above(doc: Document, row: int):
     if above is None:
         return None
     start = line_start(doc, above) + len(indentation(doc.line_text(above)))
-    func = regions.enclosing(doc.language, doc.tree, doc.byte_at(start), "function")
+    func = regions.enclosing("python", tree, doc.byte_at(start), "function")
     if func is None or func.end_point[0] >= row:
         return None
     return func if indent > len(indentation(doc.line_text(func.start_point[0]))) else None
@@ -311,7 +314,7 @@ def _closer_options(engine, req: FixRequest, rows: list[tuple[int, str]],
     a closer dropped mid-row (``math.ceil(i)**2``) parses at the row's end too, meaning
     another thing."""
     language = req.doc.language
-    options = []
+    options: list[tuple[slips.Hole, str]] = []
     for row_start, row in rows:
         for a, b, closer in slips.unclosed(row, language):
             spots = [(slips.Hole(row_start + at, row_start + at, 1, "close"), closer)
@@ -341,7 +344,7 @@ def _stray_options(engine, req: FixRequest, rows: list[tuple[int, str]],
             -OPENER_SPOTS:] + [option for option in kept if option[1].kind == "stray"][
             -CLOSER_SPOTS:]
 
-    options = []
+    options: list[tuple[slips.Hole, str]] = []
     for row_start, row in rows:
         for stray in slips.stray_closers(row, language):
             opened = [(slips.Hole(row_start + at, row_start + at, 1, kind),
@@ -411,7 +414,7 @@ def _likeliest(engine, req: FixRequest, checked: tuple[SyntaxCheck, int, int],
     doc = req.doc
     check, start, end = checked
     row_start, text = row
-    edited = {}
+    edited: dict[str, tuple[int, slips.Hole, str]] = {}
     for hole, fill in options:
         new = text[: hole.start - row_start] + fill + text[hole.end - row_start :]
         edited.setdefault(new, (check.errors(
@@ -463,7 +466,8 @@ def _insert_options(engine, req: FixRequest, cfg: ServerConfig, inserts: list[sl
     options = []
     for hole in inserts:
         text = fills.get(hole, "").rstrip()
-        least = [_CLOSERS.match(text).group(), "".join(c for c in text if c in _CLOSING)]
+        least = [text[: len(text) - len(text.lstrip(_CLOSING))],
+                 "".join(c for c in text if c in _CLOSING)]
         for option in dict.fromkeys([*least, text] if hole.kind == "end" else [text]):
             options.append((hole, option))
     return options

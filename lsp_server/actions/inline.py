@@ -3,7 +3,6 @@ completion item's edit of it."""
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import logging
 import re
@@ -150,14 +149,14 @@ def _searched(engine, req: InlineRequest, settings, cancel: Cancel, first=None) 
         return [first]
     found = search_lengths(engine, req.prefix, req.suffix, settings, [first.token_ids],
                            cancel=cancel)
-    cost = {"forward_passes": found.forward_passes, "elapsed_ms": found.elapsed_ms}
+    cost = found.forward_passes, found.elapsed_ms
     if found.ranked is None:
-        return [first, InfillResult("", [], True, **cost)]
+        return [first, InfillResult("", [], True, *cost)]
     out = [InfillResult(r.text, r.token_ids, False, 0, 0.0) for r in found.ranked
            if r.text != first.text]
     if not out:  # nothing new: an empty result that carries the cost
-        return [first, InfillResult("", [], False, **cost)]
-    return [first, dataclasses.replace(out[0], **cost)] + out[1:]
+        return [first, InfillResult("", [], False, *cost)]
+    return [first, InfillResult(out[0].text, out[0].token_ids, False, *cost)] + out[1:]
 
 
 def syntax_check(req: InlineRequest) -> SyntaxCheck:

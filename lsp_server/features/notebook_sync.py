@@ -28,8 +28,8 @@ def did_change(ls: InfillServer, params: types.DidChangeNotebookDocumentParams) 
     if cells.structure is not None:
         for cell in cells.structure.did_open or []:
             open_document(ls, cell)
-        for cell in cells.structure.did_close or []:
-            close_document(ls, cell.uri)
+        for closed in cells.structure.did_close or []:
+            close_document(ls, closed.uri)
     for content in cells.text_content or []:
         change_document(ls, content.document, content.changes)
 
