@@ -87,8 +87,8 @@ def holes(text: str, rows: list[tuple[int, str]], language: str | None) -> list[
         if end and end not in taken:
             ends.append(Hole(start + end, start + end, END_TOKENS, "end"))
         for match in _GAP.finditer(code) if statement_words else ():
-            left, right = _matched(r"\w*$", code[: match.start()]), _matched(r"^\w*", code[
-                match.end() :])
+            left = _matched(r"\w*$", code[: match.start()])
+            right = _matched(r"^\w*", code[match.end() :])
             if left in statement_words or right in statement_words or match.start() in taken \
                     or match.end() in taken:
                 continue
