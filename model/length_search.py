@@ -23,17 +23,8 @@ from dataclasses import dataclass
 import torch
 
 from model.checkpoint import Engine
-from model.network import context_cache
-from model.sampler import (
-           DecodeSettings,
-           _Canvas,
-           _choose,
-           _constrain,
-           _layout,
-           _memo,
-           _texts,
-           vocab_tables,
-)
+from model.sampler import DecodeSettings, _choose, _constrain, _layout, _texts, vocab_tables
+from model.scoring import context_kv, span_logits
 
 LENGTHS = tuple(range(3, 13))  # content lengths tried; a line's truth is 3-12 tokens mostly
 SCORE_PASSES = 6
@@ -59,33 +50,6 @@ class Searched:
     elapsed_ms: float = 0.0
 
 
-def _cache(engine: Engine, canvas: _Canvas):
-    """The context keys/values of the canvas: from the request's shared first pass when the plan
-    computed it, else from one context pass."""
-    stored = _memo(engine).get(canvas)
-    if stored is not None:
-        return stored[1], 0
-    span = canvas.holes[0]
-    region = torch.zeros(1, len(canvas.seq), dtype=torch.bool)
-    region[0, span] = True
-    dev = engine.device
-    _, kvs = engine.network.run(canvas.seq[None].to(dev), region=region.to(dev),
-                                logits_at=span[None].to(dev))
-    return context_cache(kvs, (~region[0]).nonzero()[:, 0].to(dev)), 1
-
-
-def _step(engine: Engine, cache, span: torch.Tensor, ids: torch.Tensor,
-          rows: torch.Tensor | None = None) -> torch.Tensor:
-    """Float logits (n, S, V) of ``n`` span fillings against one context cache (only at span
-    ``rows`` when given: (n, len(rows)))."""
-    n = len(ids)
-    dev = engine.device
-    kv = [(k.expand(n, -1, -1, -1), v.expand(n, -1, -1, -1)) for k, v in cache]
-    at = None if rows is None else rows[None].expand(n, -1).to(dev)
-    return engine.network.step(ids.to(dev), span[None].expand(n, -1).to(dev), kv,
-                               logits_at=at).float().cpu()
-
-
 def _decode_lengths(engine, canvas, cache, lengths, s: DecodeSettings, cancel):
     """The span filled at each length (rest pad), all lengths in one batch; None if cancelled."""
     budget = len(canvas.holes[0])
@@ -103,7 +67,7 @@ def _decode_lengths(engine, canvas, cache, lengths, s: DecodeSettings, cancel):
         if cancel is not None and cancel():
             return None, passes
         live = open_.any(1).nonzero()[:, 0]
-        logits = _step(engine, cache, canvas.holes[0], ids[live])
+        logits = span_logits(engine, cache, canvas.holes[0], ids[live])
         passes += 1
         for row, k in zip(logits, live.tolist()):
             row = _constrain(row, engine, vocab, canvas, fixed, guard=False)
@@ -127,7 +91,7 @@ def _scores(engine, cache, span: torch.Tensor, fills: torch.Tensor, cancel):
         for start in range(0, len(fills), BATCH_ROWS):
             if cancel is not None and cancel():
                 return None, passes
-            logits = _step(engine, cache, span, x[start:start + BATCH_ROWS], at)
+            logits = span_logits(engine, cache, span, x[start:start + BATCH_ROWS], at)
             logits[..., engine.mask_id] = -math.inf
             truth = fills[start:start + BATCH_ROWS, at]
             logp = torch.log_softmax(logits, -1).gather(2, truth[..., None])[..., 0]
@@ -151,7 +115,7 @@ def search_lengths(engine: Engine, prefix: str, suffix: str, settings: DecodeSet
     canvas = _layout(engine, [prefix, suffix], [s.max_tokens], s)
     budget = len(canvas.holes[0])
     lengths = [n for n in lengths if 0 < n <= budget]
-    cache, passes = _cache(engine, canvas)
+    cache, passes = context_kv(engine, canvas)
     fills, decoded_passes = (_decode_lengths(engine, canvas, cache, lengths, s, cancel)
                              if lengths else (torch.zeros(0, budget, dtype=torch.long), 0))
     passes += decoded_passes

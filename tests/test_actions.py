@@ -938,14 +938,14 @@ def test_a_dropped_closer_goes_where_the_model_likes_the_row_best(word_choices, 
     doc = open_doc(text)
     req = fix.fix_request(doc, 4, 4)
     assert 4 in req.flagged
-    rows, liked = [], {}
+    rows: list[str] = []
+    liked: dict[str, float] = {}
 
-    def fake(engine, text, spans, passes=scoring.PASSES, cancel=None):
-        [(a, b)] = spans
-        rows.append(text[a:b].strip())
-        return [scoring.TokenScore(a, b, liked.get(rows[-1], -3.0), "", 0.0)]
+    def fake(engine, prefix, suffix, fills, cancel=None):
+        rows.extend(fill.strip() for fill in fills)
+        return [liked.get(fill.strip(), -3.0) for fill in fills]
 
-    monkeypatch.setattr(scoring, "masked_scores", fake)
+    monkeypatch.setattr(scoring, "span_logprobs", fake)
     _spans_seen(monkeypatch, lambda pieces, budgets: [""] * len(budgets))
     for mid, fixed in ((-1.0, "return math.ceil(i)**2"), (-2.5, "return math.ceil(i**2)")):
         rows.clear()
@@ -981,17 +981,16 @@ def test_a_misindented_row_may_take_the_level_of_a_block_around_it(rows, levels)
 
 
 def _liked_rows(monkeypatch, liked: dict) -> list:
-    """``model.scoring.masked_scores`` scoring a row ``liked[row]`` (else -3); the rows seen."""
+    """``model.scoring.span_logprobs`` scoring a row ``liked[row]`` (else -3); the rows seen."""
     from model import scoring
 
-    rows = []
+    rows: list[str] = []
 
-    def fake(engine, text, spans, passes=scoring.PASSES, cancel=None):
-        [(a, b)] = spans
-        rows.append(text[a:b])
-        return [scoring.TokenScore(a, b, liked.get(rows[-1], -3.0), "", 0.0)]
+    def fake(engine, prefix, suffix, fills, cancel=None):
+        rows.extend(fills)
+        return [liked.get(fill, -3.0) for fill in fills]
 
-    monkeypatch.setattr(scoring, "masked_scores", fake)
+    monkeypatch.setattr(scoring, "span_logprobs", fake)
     return rows
 
 

@@ -101,3 +101,44 @@ def test_choices_in_place_of_a_span_are_the_best_tokens_when_it_is_one_mask(engi
     near, far = model.scoring.masked_choices(engine, TEXT, [(0, 3), (start, end)], max_tokens=4)
     assert len(near) == 8 and far == []  # past ``max_tokens``: no choices
     assert model.scoring.masked_choices(engine, TEXT, [(start, end)], max_tokens=4) == [[]]
+
+
+def test_span_logprobs_is_the_chain_rule_left_to_right(engine):
+    """Each fill's score is what full passes without the context cache give: the span (the
+    longest fill plus a pad) masked whole, each position scored, then revealed, up to the pad
+    that ends the fill."""
+    import torch
+
+    from model.sampler import encode
+
+    prefix, suffix = "def area(width, height):\n", "\n    return area\n"
+    fills = ["    return width * height", "    return (width)"]
+    got = model.scoring.span_logprobs(engine, prefix, suffix, fills)
+    before, after = encode(engine, prefix), encode(engine, suffix)
+    ids = [encode(engine, fill) for fill in fills]
+    budget = max(map(len, ids)) + 1
+    assert len(ids[0]) != len(ids[1]) and len(got) == 2
+    for fill_ids, score in zip(ids, got):
+        span = fill_ids + [engine.pad_id] * (budget - len(fill_ids))
+        want = 0.0
+        for at in range(len(fill_ids) + 1):
+            seq = before + span[:at] + [engine.mask_id] * (budget - at) + after
+            region = torch.zeros(1, len(seq), dtype=torch.bool)
+            region[0, len(before) : len(before) + budget] = True
+            with torch.inference_mode():
+                logits = engine.network(torch.tensor([seq]), region=region)[0, len(before) + at]
+                logits[engine.mask_id] = -torch.inf
+                want += float(torch.log_softmax(logits.float(), -1)[span[at]])
+        assert score == pytest.approx(want, abs=1e-3)
+
+
+def test_span_logprobs_stops_when_cancelled(engine):
+    calls = []
+
+    def cancel():
+        calls.append(1)
+        return len(calls) > 2  # after the context pass and one position
+
+    assert model.scoring.span_logprobs(engine, "x = ", "\n", ["1", "2 + 3"], cancel) is None
+    assert len(calls) == 3
+    assert model.scoring.span_logprobs(engine, "x = ", "\n", []) == []

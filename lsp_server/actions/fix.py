@@ -36,7 +36,6 @@ MEND_ROWS = 3  # the broken rows ``mend_rows`` looks at
 WORD_CHOICES = 8  # the model's words tried in place of a misspelt one
 CLOSER_SPOTS = 8  # most places a dropped closing bracket is tried (the last ones in the row)
 OPENER_SPOTS = 3  # most places a dropped opening bracket is tried (the nearest the stray closer)
-CLOSER_PASSES = 3  # scoring passes per place (model card: 3 found as many as 6)
 END_PRIOR = 1.0  # nats added to the row's end for a dropped closing bracket: where most go
 _CLAUSE = re.compile(r"(else|elif|except|finally)\b")  # a clause that needs a header at its level
 _EMPTY_FILLS = ("stray", "indent")  # a mend may fill with nothing: a bracket typed twice; column 0
@@ -409,7 +408,7 @@ def _likeliest(engine, req: FixRequest, checked: tuple[SyntaxCheck, int, int],
     """Of ``options``, edits of one ``row`` (the offset of its start, its text), those that
     leave the fewest syntax errors if that removes one, of those the ones ``keep`` picks from
     their ``(row, hole, fill)`` (by default the last ``CLOSER_SPOTS``), the row the model
-    finds likeliest first (``_row_logprob``, scored only where there is a
+    finds likeliest first (``_rows_logprob``, scored only where there is a
     choice; the last gets ``last_prior`` nats); None when cancelled."""
     doc = req.doc
     check, start, end = checked
@@ -425,27 +424,27 @@ def _likeliest(engine, req: FixRequest, checked: tuple[SyntaxCheck, int, int],
     kept = keep([(new, hole, fill) for new, (left, hole, fill) in edited.items()
                  if left == fewest])
     scores = [0.0] * (len(kept) - 1) + [last_prior]
-    for i, (new, _, _) in enumerate(kept if len(kept) > 1 else ()):
-        found = _row_logprob(engine, req, (row_start, row_start + len(text)), new, cancel)
+    if len(kept) > 1:
+        found = _rows_logprob(engine, req, (row_start, row_start + len(text)),
+                              [new for new, _, _ in kept], cancel)
         if found is None:
             return None
-        scores[i] += found
+        scores = [prior + score for prior, score in zip(scores, found)]
     return [(hole, fill) for _, (_, hole, fill) in sorted(zip(scores, kept), key=lambda x: -x[0])]
 
 
-def _row_logprob(engine, req: FixRequest, span: tuple[int, int], row: str, cancel: Cancel
-                 ) -> float | None:
-    """How likely the model finds ``row`` in place of the document's chars ``span``, the
-    function as context: its tokens' summed log-probabilities, each masked
-    (``model.scoring.masked_scores`` in ``CLOSER_PASSES`` passes); None when cancelled."""
-    from model.scoring import masked_scores
+def _rows_logprob(engine, req: FixRequest, span: tuple[int, int], rows: list[str],
+                  cancel: Cancel) -> list[float] | None:
+    """How likely the model finds each of ``rows`` in place of the document's chars ``span``,
+    the function as context (``model.scoring.span_logprobs``: a left-to-right chain score,
+    which unlike each token masked in turn gives an added bracket pair no credit for itself;
+    model card); None when cancelled."""
+    from model.scoring import span_logprobs
 
     doc = req.doc
     first, last = line_start(doc, req.first_row), line_end(doc, req.last_row)
-    text = doc.text[first : span[0]] + row + doc.text[span[1] : last]
-    at = span[0] - first
-    scores = masked_scores(engine, text, [(at, at + len(row))], CLOSER_PASSES, cancel)
-    return None if scores is None else sum(score.logprob for score in scores)
+    return span_logprobs(engine, doc.text[first : span[0]], doc.text[span[1] : last], rows,
+                         cancel)
 
 
 def _insert_options(engine, req: FixRequest, cfg: ServerConfig, inserts: list[slips.Hole],
