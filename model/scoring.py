@@ -163,8 +163,8 @@ def span_logprobs(engine: Engine, prefix: str, suffix: str, fills: list[str],
     then revealed, left to right, up to the pad that ends the fill. A pseudo-likelihood
     (``masked_scores``) lets tokens that predict each other vouch for each other (an added
     bracket pair); this does not, so fills of different lengths compare. One context pass and
-    one pass per position over all fills; None when cancelled; all 0.0 where only this
-    package's denoiser without a logits shift can score."""
+    one pass per position over all fills; None when cancelled; all 0.0 for an engine that
+    cannot score this way (DiffusionGemma, a checkpoint with a logits shift)."""
     if engine.backend != "denoiser" or engine.config.logits_shift or not fills:
         return [0.0] * len(fills)
     settings = DecodeSettings(max_tokens=1, context_tokens=context_tokens)
