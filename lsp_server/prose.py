@@ -1,8 +1,8 @@
-"""What reads as prose: the gate for text the model writes in docstrings and comments.
+"""What reads as text: the gates for what the model writes in docstrings, comments and code.
 
 The model commits several positions per denoising step; when they disagree, the text repeats
 itself (``product product``, ``parenrenren``, ``of a list of a list``). Such text is never
-offered, like code that adds a syntax error.
+offered, like code that adds a syntax error. Nor is text with bytes that are no character.
 """
 
 from __future__ import annotations
@@ -18,6 +18,18 @@ _GARBLE = [
     re.compile(r"([()\[\]{}`~])\1\1"),  # a bracket three times: )))
 ]
 _WORD = re.compile(r"[^\W\d_]{3}")
+# U+FFFD, or a control character other than tab, newline and carriage return (the sampler bans
+# the tokens of those: ``model.sampler.CONTROL``; a DiffusionGemma checkpoint's does not).
+_ODD = re.compile("[\ufffd\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def unreadable(text: str, around: str = "") -> bool:
+    """Whether ``text`` holds a character no editor should insert that ``around`` (the file)
+    does not hold: U+FFFD (the bytes of a character the model did not finish) or a control
+    character other than tab, newline and carriage return. A model with untrained or
+    mismatched weights writes both."""
+    odd = set(_ODD.findall(text))
+    return any(c not in around for c in odd)
 
 
 def garbled(text: str) -> bool:
@@ -35,8 +47,8 @@ def prose(text: str) -> bool:
     """Whether a summary reads as a sentence: a word of three letters or more (not ``( b;``),
     not ``garbled`` and not a Python statement other than a lone name (``result = []``). Of
     HumanEval's 163 docstrings' first sentences, one has a word twice (``the the``) and none
-    parses as code."""
-    if not _WORD.search(text) or garbled(text):
+    parses as code. Nor does one with a character that is no text (``unreadable``)."""
+    if not _WORD.search(text) or garbled(text) or unreadable(text):
         return False
     try:
         body = ast.parse(text).body

@@ -88,8 +88,12 @@ class InfillResult:
     elapsed_ms: float
 
 
+# A control character other than tab, newline and carriage return: never code or prose.
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 class _Vocab:
-    """Per-tokenizer token tables: decoded strings, newline and blank ids."""
+    """Per-tokenizer token tables: decoded strings, newline, blank and control-character ids."""
 
     def __init__(self, engine: Engine):
         tok = engine.tokenizer  # None for random-weight speed benchmarks
@@ -103,6 +107,8 @@ class _Vocab:
         blank = [i for i, s in enumerate(self.strings) if s.strip() == ""]
         self.blank = torch.zeros(size, dtype=torch.bool, device=dev)
         self.blank[blank + [engine.pad_id, engine.eos_id]] = True
+        control = [i for i, s in enumerate(self.strings) if CONTROL.search(s)]
+        self.control = torch.tensor(control, dtype=torch.long, device=dev)
         self._heal: dict[str, torch.Tensor] = {}
         self.device = dev
 
@@ -192,8 +198,11 @@ def _layout(engine: Engine, pieces: list[str], budgets: list[int], s: DecodeSett
 
 
 def _constrain(logits, engine, vocab, canvas, s: DecodeSettings, guard: bool):
-    """Ban the mask token (and newlines / pads / blanks where settings ask); heal starts."""
+    """Ban the mask token and control characters (and newlines / pads / blanks where settings
+    ask); heal starts."""
     logits[:, engine.mask_id] = -math.inf
+    if len(vocab.control):
+        logits[:, vocab.control] = -math.inf
     if s.single_line and len(vocab.newline):
         logits[:, vocab.newline] = -math.inf
     if s.fixed_length:

@@ -136,6 +136,7 @@ def test_clean_inline_offers_no_half_written_character():
     assert inline.clean_inline(req, "'😃']") == "'😃']"
     kept = inline.inline_request(open_doc("bad = '\ufffd'\nx = \n"), 1, 4, CFG)
     assert inline.clean_inline(kept, "'\ufffd'") == "'\ufffd'"  # the file has them itself
+    assert inline.clean_inline(req, "'\x10']") is None  # a control character, likewise
 
 
 def test_completion_edit_covers_the_word_before_the_cursor():
@@ -346,13 +347,17 @@ def test_an_explicit_request_keeps_several_different_candidates(monkeypatch):
     assert len(seen) == 3 and all(s.single_line for s in seen)  # the rest of a line, sampled
 
 
-def test_an_explicit_block_takes_its_alternatives_from_other_lengths_best_scored_first(engine):
+def test_an_explicit_block_takes_its_alternatives_from_other_lengths_best_scored_first(
+        engine, monkeypatch):
     from model import infill, shared_first_pass
     from model.length_search import search_lengths
 
+    monkeypatch.setattr(inline, "unreadable", lambda text, around="": False)  # half characters
+
     block = inline.inline_request(open_doc("def f(x):\n    \n    return y\n"), 1, 4, CFG)
-    search = ServerConfig(syntax_attempts=0, explicit_candidates=4)
-    never = ServerConfig(syntax_attempts=0, explicit_candidates=4, length_search=False)
+    search = ServerConfig(syntax_attempts=0, explicit_candidates=4, known_names=False)
+    never = ServerConfig(syntax_attempts=0, explicit_candidates=4, known_names=False,
+                         length_search=False)
     asked = inline.attempt_inline(engine, block, search, NEVER, explicit=True)
     settings = common.decode_settings(search, 24, False, False, engine, explicit=True,
                                       block=True)
@@ -380,8 +385,11 @@ def test_an_empty_line_with_nothing_usable_tries_the_other_lengths(engine, monke
     from model import infill, shared_first_pass
     from model.length_search import search_lengths
 
+    monkeypatch.setattr(inline, "unreadable", lambda text, around="": False)  # half characters
+
     block = inline.inline_request(open_doc("def f(x):\n    \n    return y\n"), 1, 4, CFG)
-    search, never = ServerConfig(), ServerConfig(length_search=False)
+    search = ServerConfig(known_names=False)
+    never = ServerConfig(known_names=False, length_search=False)
     settings = common.decode_settings(search, 24, False, False, engine, block=True)
     with shared_first_pass(engine):
         first = infill(engine, block.prefix, block.suffix, settings)

@@ -6,18 +6,10 @@ from dataclasses import dataclass
 
 import pytest
 import torch
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-from transformers import (
-    DiffusionGemmaConfig,
-    DiffusionGemmaForBlockDiffusion,
-    DiffusionGemmaTextConfig,
-    Qwen2Config,
-)
+from transformers import Qwen2Config
 
 from model import gemma_backend
-
-SPECIALS = ["<pad>", "<eos>", "<bos>", "<mask>"]  # ids 0..3
-CODE = "def add(a, b):\n    return a + b\n\nclass Point:\n    x: int = 0\n"
+from tests.conftest import GEMMA_CODE as CODE
 
 
 @dataclass
@@ -34,62 +26,10 @@ class Settings:
     context_tokens: int | None = None
 
 
-def _write_tokenizer(path):
-    """Train a tiny byte-level BPE with pad/eos/bos/mask and save it as a HF tokenizer dir."""
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    alphabet = pre_tokenizers.ByteLevel.alphabet()
-    trainer = trainers.BpeTrainer(
-        vocab_size=300, special_tokens=SPECIALS, initial_alphabet=alphabet
-    )
-    tok.train_from_iterator([CODE] * 10, trainer)
-    tok.save(str(path / "tokenizer.json"))
-    names = ("pad_token", "eos_token", "bos_token", "mask_token")
-    cfg = {"tokenizer_class": "PreTrainedTokenizerFast", **dict(zip(names, SPECIALS, strict=True))}
-    (path / "tokenizer_config.json").write_text(json.dumps(cfg))
-    return tok.get_vocab_size()
-
-
 @pytest.fixture(scope="module")
-def ckpt(tmp_path_factory):
-    """A saved tiny DiffusionGemma checkpoint (safetensors) with its tokenizer."""
-    path = tmp_path_factory.mktemp("gemma")
-    vocab = _write_tokenizer(path)
-    text = DiffusionGemmaTextConfig(
-        vocab_size=vocab,
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=1,
-        head_dim=16,
-        global_head_dim=16,
-        sliding_window=16,
-        layer_types=["sliding_attention", "full_attention"],
-        max_position_embeddings=512,
-        num_experts=2,
-        top_k_experts=1,
-        moe_intermediate_size=32,
-        pad_token_id=0,
-        eos_token_id=1,
-        bos_token_id=2,
-    )
-    vision = dict(
-        model_type="gemma4_vision",
-        hidden_size=16,
-        intermediate_size=32,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        num_key_value_heads=2,
-        head_dim=8,
-        position_embedding_size=64,
-    )
-    config = DiffusionGemmaConfig(text_config=text, vision_config=vision, canvas_length=16)
-    torch.manual_seed(0)
-    DiffusionGemmaForBlockDiffusion(config).save_pretrained(path, safe_serialization=True)
-    assert (path / "model.safetensors").exists()
-    return path
+def ckpt(tiny_gemma_checkpoint):
+    """The shared tiny DiffusionGemma checkpoint."""
+    return tiny_gemma_checkpoint
 
 
 @pytest.fixture(scope="module")

@@ -29,6 +29,7 @@ from lsp_server.config import ServerConfig
 from lsp_server.documents import Document
 from lsp_server.edits import replace_span
 from lsp_server.file_check import MAX_CHARS, first_error
+from lsp_server.prose import unreadable
 from lsp_server.syntax_check import SyntaxCheck, indentation, python_error
 
 log = logging.getLogger(__name__)
@@ -479,7 +480,8 @@ def rewrite_rows(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel
     on a flagged line repaired 7.2% -> 10.9% in fp32).
 
     Up to ``cfg.syntax_attempts`` fills: the first that leaves the function with no more syntax
-    errors than before (one fewer, if it had any) wins; when none does, there is no fix.
+    errors than before (one fewer, if it had any) and writes no character that is no text
+    (``unreadable``) wins; when none does, there is no fix.
     """
     from model import infill_spans, shared_first_pass
 
@@ -508,7 +510,8 @@ def rewrite_rows(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel
         chosen = best_of(
             schedule(settings, cfg.syntax_attempts),
             lambda s: infill_spans(engine, pieces, budgets, s, cancel=cancel),
-            lambda result: result.texts,
+            lambda result: None if any(unreadable(t, doc.text) for t in result.texts)
+            else result.texts,
             filled if cfg.syntax_attempts else None,
         )
     if chosen.withheld:

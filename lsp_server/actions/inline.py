@@ -26,7 +26,7 @@ from lsp_server.documents import Document
 from lsp_server.edits import char_range
 from lsp_server.file_check import FileCheck
 from lsp_server.inline_plan import InlinePlan, plan
-from lsp_server.prose import garbled
+from lsp_server.prose import garbled, unreadable
 from lsp_server.syntax_check import SyntaxCheck, opens_python_block, python_line_parses
 
 log = logging.getLogger(__name__)
@@ -273,7 +273,7 @@ def _inside(req: InlineRequest, types: tuple[str, ...]) -> bool:
 def clean_inline(req: InlineRequest, raw: str) -> str | None:
     """Trim the model's text so nothing already after the cursor is inserted twice; None when
     nothing new is left, when it would copy the line just above or below, or when it holds a
-    U+FFFD the file has none of (bytes of a character the model did not finish)."""
+    U+FFFD or control character the file has none of (``unreadable``)."""
     following = req.doc.text[req.offset :]
     rest_of_line, _, after = following.partition("\n")
     if req.plan.single_line:
@@ -283,8 +283,8 @@ def clean_inline(req: InlineRequest, raw: str) -> str | None:
         text = _drop_repeated_lines(raw.rstrip(), after.split("\n"))
         if rest_of_line.strip():  # a block typed mid-line: never repeat the line's tail
             text = text[: len(text) - _overlap(text, rest_of_line.rstrip())]
-    if "\ufffd" in text and "\ufffd" not in req.prefix + req.suffix:
-        return None  # half of a character: the model's bytes did not decode
+    if unreadable(text, req.prefix + req.suffix):
+        return None  # half of a character (the model's bytes did not decode), a control one
     return text if text.strip() and not _copies_a_neighbour(req, text) else None
 
 

@@ -1,6 +1,7 @@
 """The command line: ``python -m lsp_server`` help, and ``demo`` as a newcomer runs it."""
 
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -21,15 +22,30 @@ def test_help_lists_transports_and_demo():
         assert word in result.stdout
 
 
-def test_demo_prints_the_three_edits(tiny_checkpoint):
-    result = run("demo", "--model", str(tiny_checkpoint))
+def test_demo_prints_the_three_edits(product_checkpoint):
+    """The shipped model, as a newcomer runs it: each of the three gets an edit (a random
+    model's text is never offered: it does not read as code or prose)."""
+    result = run("demo", "--model", str(product_checkpoint))
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "samples/stats.py" in out
     assert "model: ready" in out
     for title in ("1. Inline completion", "2. Fix this function", "3. Insert docstring"):
+        assert re.search(rf"{re.escape(title)}: [1-9]\d* edit", out), out
+    assert out.count("range ") >= 3  # each edit printed with its range
+
+
+def test_demo_serves_a_diffusion_gemma_checkpoint(tiny_gemma_checkpoint):
+    """A DiffusionGemma checkpoint loads and answers all three features through the server;
+    what its random weights write is never offered when it holds half a character (U+FFFD) or
+    a control character (the demo would print one as ``\\x..``)."""
+    result = run("demo", "--model", str(tiny_gemma_checkpoint))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "model: ready" in out
+    for title in ("1. Inline completion", "2. Fix this function", "3. Insert docstring"):
         assert title in out
-    assert "range " in out  # at least one edit printed with its range
+    assert "\ufffd" not in out and "\\x" not in out, out
 
 
 def test_demo_without_a_model_explains_what_to_do():

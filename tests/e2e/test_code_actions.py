@@ -4,9 +4,12 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
+from tests.conftest import SHIPPED
 from tests.e2e.session import apply_text_edits, edits_of, open_document
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
+# The shipped model: an inserted docstring must read as prose, which random weights never write.
+INIT_OPTIONS = {"modelPath": str(SHIPPED)}
 
 TEXT = (
     "import math\n"

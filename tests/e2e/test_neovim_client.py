@@ -5,9 +5,12 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities
 
+from tests.conftest import SHIPPED
 from tests.e2e.session import apply_text_edits, open_document
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
+# The shipped model: an inserted docstring must read as prose, which random weights never write.
+INIT_OPTIONS = {"modelPath": str(SHIPPED)}
 CLIENT_CAPABILITIES = client_capabilities("neovim@v0.11.0")
 TEXT = "def total(prices, tax):\n    subtotal = sum(prices)\n    return subtotal * (1 + tax)\n"
 URI = "file:///e2e/neovim.py"

@@ -5,9 +5,12 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
+from tests.conftest import SHIPPED
 from tests.e2e.session import CAPABILITIES, inline_params
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
+# The shipped model: an inserted docstring must read as prose, which random weights never write.
+INIT_OPTIONS = {"modelPath": str(SHIPPED)}
 CLIENT_CAPABILITIES = attrs.evolve(  # the server advertises notebook sync to such clients
     CAPABILITIES, notebook_document=types.NotebookDocumentClientCapabilities(
         synchronization=types.NotebookDocumentSyncClientCapabilities()))
