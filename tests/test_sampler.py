@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from model import DecodeSettings, infill, infill_spans, load, shared_first_pass
-from model.sampler import _denoise, _layout, encode, tokenizable
+from model.sampler import CONTROL, _denoise, _layout, encode, tokenizable, vocab_tables
 from tests.conftest import build_tiny_checkpoint
 
 PREFIX = "def area(width, height):\n    result = width * height\n"
@@ -178,3 +178,16 @@ def test_lone_surrogates_are_tokenized_as_replacement_characters(engine):
     assert encode(engine, half) == encode(engine, half.replace("\ud83d", "\ufffd"))
     r = infill(engine, half, "\n", DecodeSettings(max_tokens=4))
     assert len(r.token_ids) == 4
+
+
+def test_a_control_character_is_never_written(engine):
+    """Steered hard toward a control-character token, the sampler writes the next best."""
+    vocab = vocab_tables(engine)
+    control = vocab.control.tolist()
+    assert control and all(CONTROL.search(vocab.strings[i]) for i in control)
+    assert not any(CONTROL.search(s) for i, s in enumerate(vocab.strings) if i not in control)
+    bell = vocab.strings.index("\x07")
+    steered = biased(engine, bell=(bell, 50.0))
+    for settings in (DecodeSettings(max_tokens=8), DecodeSettings(max_tokens=8, temperature=1.0)):
+        text = infill(steered, PREFIX, SUFFIX, settings).text
+        assert text and not CONTROL.search(text), text
