@@ -52,7 +52,8 @@ _STRINGS_AND_COMMENTS["typescript"] = _STRINGS_AND_COMMENTS["tsx"] = _STRINGS_AN
 _PAIRS = {"(": ")", "[": "]", "{": "}"}
 OPENERS = {closer: opener for opener, closer in _PAIRS.items()}
 _METHODS = frozenset(name for kind in (str, bytes, list, dict, set, tuple, int, float)
-                     for name in dir(kind) if not name.startswith("_"))
+                     for name in dir(kind)
+                     if not name.startswith("_") and callable(getattr(kind, name)))
 _QUOTES: dict[str | None, str] = {"go": '"', "rust": '"'}  # a one-row string's; else ' and "
 
 
@@ -123,9 +124,13 @@ def stray_closers(row: str, language: str | None) -> list[int]:
 
 def twin_spots(row: str, language: str | None, at: int) -> list[int]:
     """The row's offsets of closers like the stray one at ``at``, up to it: a closer typed
-    twice may be any of them (``(s - a)) * (s - b))`` lost its group at the first)."""
+    twice may be any of them (``(s - a)) * (s - b))`` lost its group at the first). Not a
+    ``)`` right after a Python method of a builtin type: removing it would leave the method
+    uncalled (``if i.isdigit):`` was ``i.isdigit()``; ``if i.isdigit:`` is always true)."""
     code = _code(row, language)
-    return [i for i in range(at + 1) if code[i] == code[at]]
+    return [i for i in range(at + 1) if code[i] == code[at] and not (
+        language == "python" and code[i] == ")"
+        and _matched(r"(?<=\.)\w+$", row[:i]) in _METHODS)]
 
 
 def opener_spots(row: str, language: str | None, at: int, words: Counter

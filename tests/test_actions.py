@@ -1070,6 +1070,24 @@ def test_a_closer_typed_twice_may_be_before_the_stray_one(token_scores, word_cho
                 "    return range(len(s)) - 2()"} <= set(rows)  # an opener dropped, too
 
 
+def test_a_method_left_uncalled_is_no_fix(token_scores, word_choices, monkeypatch, engine):
+    """``if c.isdigit):`` lost the opener of an empty call: removing the ``)`` parses too, but
+    leaves the method uncalled (always true), so it is not offered even when the model likes
+    it best; a ``)`` after a name that is no builtin method may still go."""
+    text = "def f(s):\n    for c in s:\n        if c.isdigit):\n            return c\n"
+    doc = open_doc(text)
+    row = doc.line_text(2)
+    assert slips.twin_spots(row, "python", row.index(")")) == []
+    assert slips.twin_spots("    x = c.width)", "python", 15) == [15]
+    assert slips.twin_spots("    x = c.real)", "python", 14) == [14]  # a property
+    word_choices.extend([[[]]] * 6)
+    _spans_seen(monkeypatch, lambda pieces, budgets: ["x"] * len(budgets))
+    rows = _liked_rows(monkeypatch, {"        if c.isdigit:": 0.0})
+    assert apply(doc, fix.run_fix(engine, fix.fix_request(doc, 2, 8), CFG, NEVER)) == (
+        text.replace("isdigit)", "isdigit()"))
+    assert "        if c.isdigit:" not in rows
+
+
 def test_a_misindented_row_goes_to_the_nearest_level_then_the_one_the_model_likes(
         token_scores, word_choices, monkeypatch, engine):
     """Two spaces short of the loop's body, or two past the loop: both parse and are as near,
