@@ -283,7 +283,7 @@ def clean_inline(req: InlineRequest, raw: str) -> str | None:
         text = _drop_repeated_lines(raw.rstrip(), after.split("\n"))
         if rest_of_line.strip():  # a block typed mid-line: never repeat the line's tail
             text = text[: len(text) - _overlap(text, rest_of_line.rstrip())]
-    if unreadable(text, req.prefix + req.suffix):
+    if unreadable(text, req.doc.text):
         return None  # half of a character (the model's bytes did not decode), a control one
     return text if text.strip() and not _copies_a_neighbour(req, text) else None
 
