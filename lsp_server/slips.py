@@ -243,14 +243,17 @@ def indent_levels(rows: list[str]) -> list[str]:
     return [level for level in levels if level != current]
 
 
-def closer_spots(row: str, language: str | None, first: int, last: int) -> list[int]:
+def closer_spots(row: str, language: str | None, first: int, last: int, quote: bool = False
+                 ) -> list[int]:
     """The row's offsets in ``first..last`` where a closing bracket could follow a token: right
     after one (not a space, not inside a word or string, not after an opening bracket but the
-    first)."""
+    first). A string's closing ``quote`` may also follow a space: one may end the string
+    (``split(' ')``)."""
     code = _code(row, language)
     return [at for at in range(first, last + 1)
-            if at == first or not (code[at - 1].isspace() or code[at - 1] in _PAIRS
-                                   or at < len(code) and _in_word(code[at - 1] + code[at]))]
+            if at == first or quote and code[at - 1] == " " or not (
+                code[at - 1].isspace() or code[at - 1] in _PAIRS
+                or at < len(code) and _in_word(code[at - 1] + code[at]))]
 
 
 def _in_word(pair: str) -> bool:

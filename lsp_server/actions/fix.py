@@ -318,7 +318,7 @@ def _closer_options(engine, req: FixRequest, rows: list[tuple[int, str]],
     for row_start, row in rows:
         for a, b, closer in slips.unclosed(row, language):
             spots = [(slips.Hole(row_start + at, row_start + at, 1, "close"), closer)
-                     for at in slips.closer_spots(row, language, a, b)]
+                     for at in slips.closer_spots(row, language, a, b, closer not in slips.OPENERS)]
             ranked = _likeliest(engine, req, checked, (row_start, row), spots, END_PRIOR, cancel)
             if ranked is None:
                 return options
