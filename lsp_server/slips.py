@@ -243,6 +243,19 @@ def indent_levels(rows: list[str]) -> list[str]:
     return [level for level in levels if level != current]
 
 
+def block_steps(rows: list[str]) -> list[int]:
+    """How much deeper than each Python block header of ``rows`` the next non-blank row is."""
+    code = [row for row in rows if row.strip()]
+    return [len(indentation(row)) - len(indentation(header))
+            for header, row in zip(code, code[1:]) if opens_python_block(header)]
+
+
+def odd_steps(rows: list[str], unit: int) -> int:
+    """How many blocks of ``rows`` are not indented ``unit`` deeper than their header: an
+    indentation slip leaves one (``for`` at 4, its body at 12), its repair none."""
+    return sum(step != unit for step in block_steps(rows))
+
+
 def closer_spots(row: str, language: str | None, first: int, last: int, quote: bool = False
                  ) -> list[int]:
     """The row's offsets in ``first..last`` where a closing bracket could follow a token: right

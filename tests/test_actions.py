@@ -10,7 +10,7 @@ from lsp_server.actions import common, docstring, fix, inline
 from lsp_server.config import BLOCK, QUICK, ServerConfig
 from lsp_server.documents import DocumentStore
 from lsp_server.edits import apply
-from lsp_server.syntax_check import DocumentCheck
+from lsp_server.syntax_check import DocumentCheck, indentation, python_parses
 
 SAMPLE = (Path(__file__).parent / "fixtures" / "python" / "sample.py").read_text()
 CFG = ServerConfig()
@@ -1127,11 +1127,18 @@ def test_a_misindented_row_goes_to_the_nearest_level_then_the_one_the_model_like
      "        else:\n            return 1\n"),
     # a row that slipped out of its function: tree-sitter ends the function above it
     ("def f(x):\n    y = x\n\n  return y\n", 3, "def f(x):\n    y = x\n\n    return y\n"),
+    # ... or out of a nested function, into the function around it
+    ("def f(n):\n    def g(m):\n        return m\n  k = g(n)\n    return k\n", 3,
+     "def f(n):\n    def g(m):\n        return m\n    k = g(n)\n    return k\n"),
+    # a nested function's header indented too deep: wrong only among the rows around it
+    ('def f(n):\n    """Doc."""\n\n        def g(m):\n        for j in m:\n            return j\n'
+     '        return 0\n\n    return g(n)\n', 3, 'def f(n):\n    """Doc."""\n\n    def g(m):\n'
+     '        for j in m:\n            return j\n        return 0\n\n    return g(n)\n'),
 ])
 def test_the_row_to_move_may_be_above_the_one_cpython_names(token_scores, word_choices,
                                                             monkeypatch, engine, text, row, fixed):
     doc = open_doc(text)
-    req = fix.fix_request(doc, row, 2)
+    req = fix.fix_request(doc, row, len(indentation(doc.line_text(row))))  # at the row's code
     assert req is not None and row in req.flagged
     last = doc.text.count("\n")  # a row past the end is read as the last, at once
     assert fix.fix_request(doc, 2**40, 2) == fix.fix_request(doc, last, 2)
@@ -1139,6 +1146,29 @@ def test_the_row_to_move_may_be_above_the_one_cpython_names(token_scores, word_c
     _spans_seen(monkeypatch, lambda pieces, budgets: ["x"] * len(budgets))
     _liked_rows(monkeypatch, {})
     assert apply(doc, fix.run_fix(engine, req, CFG, NEVER)) == fixed
+
+
+@pytest.mark.parametrize(("text", "row", "liked"), [
+    # the body of a loop too deep: its row moves back, not the row below out of the loop
+    ("def f(xs):\n    t = 0\n    for x in xs:\n            t += x\n        if t < 0:\n"
+     "            return 1\n    return 0\n", 4, "    if t < 0:"),
+    # the first row of a block too shallow: not the row CPython names, nor the row above it
+    ("def f(n):\n    def g(m):\n      if m:\n            return 1\n        return 0\n"
+     "    if n:\n        return g(n)\n    return 0\n", 4, "      return 0"),
+])
+def test_a_misindented_row_is_the_one_whose_block_is_not_one_step_deeper(
+        token_scores, word_choices, monkeypatch, engine, text, row, liked):
+    """Of the rows a move could mend, the one after whose move every block is indented the
+    file's usual step deeper than its header, whatever row the model likes best."""
+    doc = open_doc(text)
+    req = fix.fix_request(doc, row, 4)
+    assert req is not None and row in req.flagged
+    word_choices.extend([[[]]] * 3)
+    _spans_seen(monkeypatch, lambda pieces, budgets: ["x"] * len(budgets))
+    _liked_rows(monkeypatch, {liked: -1.0})
+    fixed = apply(doc, fix.run_fix(engine, req, CFG, NEVER))
+    assert fixed is not None and python_parses(fixed) and liked not in fixed.split("\n")
+    assert slips.odd_steps(fixed.split("\n"), 4) == 0
 
 
 def test_a_clause_goes_to_its_headers_level_and_a_return_stays_in_its_function(

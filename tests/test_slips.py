@@ -65,3 +65,13 @@ def test_a_split_is_told_from_a_token_start():
 def test_a_bracket_may_index_or_open_an_empty_list():
     assert "    y = xs[-1]" in _opened("    y = xs-1]")
     assert "    y = []" in _opened("    y = ]")
+
+
+@pytest.mark.parametrize(("rows", "steps"), [
+    (["def f(xs):", "    for x in xs:", "            t = x", "", "    return t"], [4, 8]),
+    (["def f(xs):", "", "\tif xs:  # a comment", "\t\treturn 1"], [1, 1]),
+    (["x = [", "      1]", "y = 2"], []),  # no header: a bracket's rows are no block
+])
+def test_a_block_steps_in_from_its_header(rows, steps):
+    assert slips.block_steps(rows) == steps
+    assert slips.odd_steps(rows, 4) == sum(step != 4 for step in steps)

@@ -23,6 +23,7 @@ from lsp_server.actions.common import (
     line_end,
     line_start,
     next_line_start,
+    statement_span,
 )
 from lsp_server.attempts import best_of, schedule
 from lsp_server.config import ServerConfig
@@ -85,21 +86,22 @@ def _rows_of(language: str, tree: Tree, func: regions.Region, last: int
 
 
 def _function_above(doc: Document, tree: Tree, row: int) -> regions.Region | None:
-    """The Python function (a region of the document's ``tree``) that ends above ``row``
-    where ``row`` is indented deeper than its header: a row whose indentation slipped out of its
-    block (``  return x`` in a body at 4), which tree-sitter puts after the function; else
-    None."""
+    """The innermost Python function (a region of the document's ``tree``) around the row
+    above ``row`` that ends above ``row`` and has its header indented less than ``row``: a row
+    whose indentation slipped out of its block (``  return x`` in a body at 4, or after a
+    nested function), which tree-sitter puts after the function; else None."""
     indent = len(indentation(doc.line_text(row)))
     if doc.language != "python" or not doc.line_text(row).strip() or not indent:
         return None
     above = next((r for r in range(row - 1, -1, -1) if doc.line_text(r).strip()), None)
     if above is None:
         return None
-    start = line_start(doc, above) + len(indentation(doc.line_text(above)))
-    func = regions.enclosing("python", tree, doc.byte_at(start), "function")
-    if func is None or func.end_point[0] >= row:
-        return None
-    return func if indent > len(indentation(doc.line_text(func.start_point[0]))) else None
+    start = doc.byte_at(line_start(doc, above) + len(indentation(doc.line_text(above))))
+    around = [func for func in regions.captures("python", tree, {"function"}, (start, start + 1))
+              if func.start_byte <= start <= func.end_byte and func.end_point[0] < row]
+    return min((func for func in around
+                if indent > len(indentation(doc.line_text(func.start_point[0])))),
+               key=lambda func: func.end_byte - func.start_byte, default=None)
 
 
 def _line_block(doc: Document, offset: int) -> tuple[int, int, int]:
@@ -144,17 +146,27 @@ def fix_request(doc: Document, line: int, character: int,
 def _python_error(doc: Document, first: int, last: int
                   ) -> tuple[int | None, SyntaxError | None]:
     """The row of CPython's first syntax error in the rows ``first``..``last`` of a Python
-    document, parsed alone (nested under a header when indented), and the error; None for the
-    row without one there."""
+    document, and the error; None for the row without one there. They are parsed after the
+    rows of the statements around them (``_context_row``: a nested function's indentation is
+    wrong only there), else alone (nested under a header when indented)."""
     if doc.language != "python":
         return None, None
-    lines = [doc.line_text(row) for row in range(first, last + 1)]
-    header = "if 1:\n" if lines[0][:1].isspace() else ""
-    error = python_error(header + "\n".join(lines) + "\n")
-    if error is None or not error.lineno:
-        return None, error
-    row = error.lineno - 1 + first - bool(header)
-    return (row if first <= row <= last else None), error
+    found: tuple[int | None, SyntaxError | None] = (None, None)
+    for begin in dict.fromkeys((_context_row(doc, first, last), first)):
+        lines = [doc.line_text(row) for row in range(begin, last + 1)]
+        header = "if 1:\n" if lines[0][:1].isspace() else ""
+        error = python_error(header + "\n".join(lines) + "\n")
+        row = error.lineno - 1 + begin - bool(header) if error and error.lineno else None
+        found = (row if row is not None and first <= row <= last else None), error
+        if found[0] is not None:
+            break
+    return found
+
+
+def _context_row(doc: Document, first: int, last: int) -> int:
+    """The first row of the statements around the rows ``first``..``last`` (what
+    ``edit_check`` sees of them)."""
+    return doc.position_at(statement_span(doc, line_start(doc, first), line_end(doc, last))[0])[0]
 
 
 def row_groups(rows: list[int]) -> list[tuple[int, int]]:
@@ -369,19 +381,24 @@ def _indent_options(engine, req: FixRequest, checked: tuple[SyntaxCheck, int, in
     deep), put at each ``slips.indent_levels`` of the rows above it, each row's ranked by
     ``_likeliest``; those after which CPython's first error in the whole file comes later
     first (tree-sitter may end the function at the slip, so the rows below it are unseen; a
-    ``return`` moved out of its function counts: ``file_check.first_error``), then those
-    nearest the row's own indentation."""
+    ``return`` moved out of its function counts: ``file_check.first_error``), then those that
+    leave the fewest blocks indented other than the file's usual step deeper than their
+    header (``slips.odd_steps``), then those nearest the row's own indentation."""
     doc = req.doc
     row, error = _python_error(doc, req.first_row, req.last_row)
     if row is None or not (isinstance(error, IndentationError)
                            or _CLAUSE.match(doc.line_text(row).lstrip())):
         return []
-    above = next((r for r in range(row - 1, req.first_row, -1) if doc.line_text(r).strip()), None)
+    indent = len(indentation(doc.line_text(row)))
+    above = [r for r in range(row - 1, req.first_row, -1) if doc.line_text(r).strip()]
+    opener = next((r for r in above if len(indentation(doc.line_text(r))) < indent), None)
+    top = _context_row(doc, req.first_row, req.last_row)
     options = []
-    for moved in (row, above) if above is not None else (row,):
+    for moved in dict.fromkeys(r for r in (row, above[0] if above else None, opener)
+                               if r is not None):
         text = doc.line_text(moved)
         start, indent = line_start(doc, moved), len(text) - len(text.lstrip())
-        levels = slips.indent_levels([doc.line_text(r) for r in range(req.first_row, moved + 1)])
+        levels = slips.indent_levels([doc.line_text(r) for r in range(top, moved + 1)])
         ranked = _likeliest(engine, req, checked, (start, text), [
             (slips.Hole(start, start + indent, 0, "indent"), level) for level in levels], 0.0,
             cancel)
@@ -389,9 +406,19 @@ def _indent_options(engine, req: FixRequest, checked: tuple[SyntaxCheck, int, in
             break
         options += ranked
     if len(doc.text) <= MAX_CHARS:  # then the level nearest the row's own: a slip is small
-        options.sort(key=lambda option: (-_file_error_row(doc, *option), abs(
+        unit = Counter(slips.block_steps(doc.text.split("\n"))).most_common(1) or [(4, 0)]
+        options.sort(key=lambda option: (-_file_error_row(doc, *option), _odd_steps(
+            req, option[0], option[1], unit[0][0]), abs(
             len(option[1]) - (option[0].end - option[0].start))))
     return options
+
+
+def _odd_steps(req: FixRequest, hole: slips.Hole, fill: str, unit: int) -> int:
+    """``slips.odd_steps`` of the function's rows with ``hole`` filled."""
+    doc = req.doc
+    first, last = line_start(doc, req.first_row), line_end(doc, req.last_row)
+    return slips.odd_steps((doc.text[first : hole.start] + fill + doc.text[hole.end : last])
+                           .split("\n"), unit)
 
 
 def _file_error_row(doc: Document, hole: slips.Hole, fill: str) -> float:
