@@ -20,6 +20,8 @@ belong at another level of the blocks above it (``indent_levels``).
 
 from __future__ import annotations
 
+import functools
+import importlib
 import keyword
 import re
 from collections import Counter
@@ -55,6 +57,10 @@ _METHODS = frozenset(name for kind in (str, bytes, list, dict, set, tuple, int, 
                      for name in dir(kind)
                      if not name.startswith("_") and callable(getattr(kind, name)))
 _QUOTES: dict[str | None, str] = {"go": '"', "rust": '"'}  # a one-row string's; else ' and "
+# Standard-library modules whose names a split may use after ``module.``: importing them runs
+# nothing but their own definitions (no module the file names is ever imported).
+_MODULES = ("math", "cmath", "string", "re", "itertools", "functools", "collections", "heapq",
+            "bisect", "random", "statistics", "operator", "fractions", "decimal", "copy")
 
 
 @dataclass(frozen=True)
@@ -140,7 +146,8 @@ def opener_spots(row: str, language: str | None, at: int, words: Counter
     string or comment, nor where the row it makes wraps a lone operand (``_wraps``)), or
     ``split`` inside a word the document has nowhere else (``words``: its word counts) and its
     language does not know, between two words it has or knows (``lenx)`` was ``len(x)``;
-    after a dot, a method of Python's builtin types: ``xs.pop0)``)."""
+    after a dot, a method of Python's builtin types, ``xs.pop0)``, or a name of a common
+    standard-library module after its name, ``math.ceili)``)."""
     code = _code(row, language)
     builtin = language_words(language)
     opener = OPENERS[code[at]]
@@ -148,7 +155,8 @@ def opener_spots(row: str, language: str | None, at: int, words: Counter
 
     def known(word: str, after: str) -> bool:
         return word in builtin or words[word] > 0 or word.isdigit() or (
-            language == "python" and after.endswith(".") and word in _METHODS)
+            language == "python" and after.endswith(".") and (
+                word in _METHODS or word in _module_names(_matched(r"\w+(?=\.$)", after))))
 
     spots, wrapping = [], set()
     for spot in range(len(indentation(row)), at + 1):
@@ -166,6 +174,15 @@ def opener_spots(row: str, language: str | None, at: int, words: Counter
             spots.append((spot, "open"))
     return [(spot, kind) for spot, kind in spots
             if row[:spot] + opener + row[spot:] not in wrapping]  # the same row, made otherwise
+
+
+@functools.cache
+def _module_names(module: str) -> frozenset[str]:
+    """The public names of one of ``_MODULES`` (else none)."""
+    if module not in _MODULES:
+        return frozenset()
+    return frozenset(name for name in dir(importlib.import_module(module))
+                     if not name.startswith("_"))
 
 
 def _wraps(code: str, spot: int, opener: str, statement_words: frozenset[str]) -> bool:

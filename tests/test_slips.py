@@ -25,6 +25,9 @@ def _opened(row: str) -> list[str]:
     ("    return x for x in strings if x]", "    return [x for x in strings if x]",
      "    return x[ for x in strings if x]"),  # before a token, not before a space
     ('    print"a b")', '    print("a b")', '    print"a (b")'),  # not inside a string
+    # a module's name after its name, but no module the file names is imported to know it
+    ("    y = math.ceilx)**2", "    y = math.ceil(x)**2", "    y = math.cei(lx)**2"),
+    ("    y = os.ceilx)**2", "    y = os.ceilx()**2", "    y = os.ceil(x)**2"),
 ])
 def test_a_dropped_opener_goes_before_a_token_or_between_two_known_words(row, wanted,
                                                                          unwanted):
