@@ -19,6 +19,7 @@ import keyword
 import re
 import sys
 import tokenize
+from collections import Counter
 from collections.abc import Callable, Iterator
 
 from lsp_server.regions import keywords
@@ -94,6 +95,20 @@ def unknown_names(lines: list[str], start: Position, end: Position,
     return sorted({tok.string for tok, used in names
                    if used and start < tok.end and tok.start < end
                    and tok.string not in bound and not known(tok.string)})
+
+
+def unbound_uses(lines: list[str], file_words: Counter, *texts: str
+                 ) -> list[tokenize.TokenInfo]:
+    """The names ``lines`` (a function) use that nothing binds, so that they raise NameError:
+    neither Python nor ``lines`` has them, and they stand nowhere else in the file
+    (``file_words``: the words of it and of ``texts``, its cells around it). None in a file with
+    a ``*`` import, which may bind any name."""
+    if any("import" in text and _STAR_IMPORT.search(text) for text in texts):
+        return []
+    found = list(_names(lines))
+    bound = _bound(found)
+    return [tok for tok, used in found if used and tok.string not in bound
+            and tok.string not in _KNOWN and file_words[tok.string] == 1]
 
 
 def unglued(text: str, unknown: list[str]) -> str:

@@ -156,7 +156,7 @@ def opener_spots(row: str, language: str | None, at: int, words: Counter
     def known(word: str, after: str) -> bool:
         return word in builtin or words[word] > 0 or word.isdigit() or (
             language == "python" and after.endswith(".") and (
-                word in _METHODS or word in _module_names(_matched(r"\w+(?=\.$)", after))))
+                word in _METHODS or word in module_names(_matched(r"\w+(?=\.$)", after))))
 
     spots, wrapping = [], set()
     for spot in range(len(indentation(row)), at + 1):
@@ -177,7 +177,7 @@ def opener_spots(row: str, language: str | None, at: int, words: Counter
 
 
 @functools.cache
-def _module_names(module: str) -> frozenset[str]:
+def module_names(module: str) -> frozenset[str]:
     """The public names of one of ``_MODULES`` (else none)."""
     if module not in _MODULES:
         return frozenset()

@@ -26,6 +26,9 @@ diagnostic: the server finds the broken lines itself), ``flagged`` a diagnostic 
 (its figures stay comparable): a closing bracket typed twice (``stray``), an opening bracket
 dropped where its closer is on the row (``opener``), a string's closing quote dropped
 (``quote``), the line indented 4 spaces deeper or 2 shallower (``indent``).
+
+``--typos`` plants a misspelt variable instead (a letter dropped, two swapped, one doubled:
+``reslt``), which parses and fails with a NameError; ``clean`` is left out as for ``--syntax``.
 """
 
 from __future__ import annotations
@@ -131,6 +134,28 @@ def mutants(line: str, names: Sequence[str] = ()) -> list[tuple[str, str]]:
     return out
 
 
+def typo_mutants(line: str, names: Sequence[str] = ()) -> list[tuple[str, str]]:
+    """(``"typo"``, line) for each way to misspell a variable among ``names`` (3 letters or
+    more) that the line uses: its middle letter dropped, its second and third swapped, its last
+    doubled; none that spells a name of ``names``, a keyword or a builtin."""
+    body = line.lstrip()
+    indent = len(line) - len(body)
+    out = []
+    tokens = _tokens(body)
+    for prev, tok in zip([None, *tokens], tokens):
+        name = tok.string
+        if tok.start[0] != 1 or name not in names or len(name) < 3 or (
+                prev and prev.string == "."):
+            continue
+        at, end = indent + tok.start[1], indent + tok.end[1]
+        half = len(name) // 2
+        for typo in (name[:half] + name[half + 1 :], name[0] + name[2] + name[1] + name[3:],
+                     name + name[-1]):
+            if typo not in names and not keyword.iskeyword(typo) and not hasattr(builtins, typo):
+                out.append(("typo", line[:at] + typo + line[end:]))
+    return list(dict.fromkeys(out))
+
+
 def syntax_mutants(line: str, names: Sequence[str] = ()) -> list[tuple[str, str]]:
     """(kind, broken line) for each one-token slip of the line that may break the syntax, in
     line order (``names``: unused, as ``mutants`` takes them)."""
@@ -177,9 +202,9 @@ def _closed_on_row(tokens: list[tokenize.TokenInfo], i: int) -> bool:
 
 
 def plant(tasks: Sequence[dict], pool: ThreadPoolExecutor, syntax: bool = False,
-          kinds: Sequence[str] = SYNTAX_KINDS) -> list[Bug]:
+          kinds: Sequence[str] = SYNTAX_KINDS, typos: bool = False) -> list[Bug]:
     """A bug for each task that admits one the tests catch (seeded by the task id); ``syntax``:
-    one of ``kinds`` that leaves the file unparsed."""
+    one of ``kinds`` that leaves the file unparsed; ``typos``: a misspelt variable."""
     from lsp_server.syntax_check import python_parses
 
     bugs = []
@@ -187,7 +212,7 @@ def plant(tasks: Sequence[dict], pool: ThreadPoolExecutor, syntax: bool = False,
         line = task["canonical_solution"].split("\n")[0]
         names = [n for n in variables(task["prompt"] + line + "\n" + task["suffix"])
                  if n != task["entry_point"]]
-        options = (syntax_mutants if syntax else mutants)(line, names)
+        options = (syntax_mutants if syntax else typo_mutants if typos else mutants)(line, names)
         options = [option for option in options if not syntax or option[0] in kinds]
         random.Random(task["task_id"]).shuffle(options)
         if syntax:
@@ -314,7 +339,7 @@ def format_table(metrics: dict) -> str:
 def main(checkpoint: str = "model/weights", data: Path | None = None, limit: int | None = None,
          device: str = "cpu", json_out: Path | None = None, samples: Path | None = None,
          settings: dict | None = None, versus: dict | None = None, syntax: bool = False,
-         kinds: str | None = None) -> dict:
+         kinds: str | None = None, typos: bool = False) -> dict:
     """Plant the bugs (``syntax``: ones that break the syntax, of ``kinds`` (comma-separated)
     when given; no ``clean`` variant then), run the fixes (``versus``: a second setting side by
     side), report."""
@@ -335,14 +360,15 @@ def main(checkpoint: str = "model/weights", data: Path | None = None, limit: int
         variants |= {"versus_located": server_fix(other, False),
                      "versus_flagged": server_fix(other, True),
                      "versus_clean": server_fix(other, False, clean=True)}
-    if syntax:  # without the bug the file is the plain benchmark's clean case
+    if syntax or typos:  # without the bug the file is the plain benchmark's clean case
         variants = {name: run for name, run in variants.items() if not name.endswith("clean")}
     with ThreadPoolExecutor(max_workers=EXEC_WORKERS) as pool:
-        bugs = plant(tasks, pool, syntax, planted)
+        bugs = plant(tasks, pool, syntax, planted, typos)
         outcomes = score(engine, bugs, variants, pool)
     found = {name: summary(each) for name, each in outcomes.items()}
     metrics = {"repaired": found["located"]["repaired"], "n": len(bugs), "tasks": len(tasks),
                "data": path.name, "syntax": syntax, **({"kinds": list(planted)} if kinds else {}),
+               **({"typos": True} if typos else {}),
                **run_facts(checkpoint, engine, settings, versus),
                "variants": found}
     report(metrics, format_table(metrics), json_out, samples,
@@ -356,5 +382,6 @@ def cli(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--syntax", action="store_true", help="plant slips that break the syntax")
     ap.add_argument("--kinds", help="plant only these syntax slips (comma-separated), e.g. "
                     "stray,quote,indent")
+    ap.add_argument("--typos", action="store_true", help="plant misspelt variables")
     main(**vars(ap.parse_args(argv)))
     return 0

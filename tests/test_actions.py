@@ -6,7 +6,7 @@ import msgspec
 import pytest
 
 from lsp_server import regions, slips
-from lsp_server.actions import common, docstring, fix, inline
+from lsp_server.actions import common, docstring, fix, inline, respell
 from lsp_server.config import BLOCK, QUICK, ServerConfig
 from lsp_server.documents import DocumentStore
 from lsp_server.edits import apply
@@ -1233,3 +1233,39 @@ def test_an_unclosed_bracket_is_flagged_on_its_row_not_where_tree_sitter_smears_
     # the fill ``) + 1`` parses too, but its closing bracket alone is the least that mends
     _spans_seen(monkeypatch, lambda pieces, budgets: [") + 1"] + [""] * (len(budgets) - 1))
     assert apply(doc, fix.run_fix(engine, req, CFG, NEVER)) == text.replace("(x\n", "(x)\n")
+
+
+def test_a_name_nothing_binds_is_respelt_as_the_model_likes(monkeypatch, engine):
+    """``totl`` is spelt like both ``total`` and ``tot``: the row the model likes best."""
+    text = "def f(xs):\n    total = len(xs)\n    tot = 1\n    return totl + tot\n"
+    doc = open_doc(text)
+    req = fix.fix_request(doc, 3, 4)
+    assert req.flagged == ()
+    for liked in ("    return tot + tot", "    return total + tot"):
+        rows = _liked_rows(monkeypatch, {liked: -1.0})
+        assert apply(doc, fix.run_fix(engine, req, CFG, NEVER)) == text.replace(
+            "    return totl + tot", liked)
+        assert sorted(rows) == ["    return tot + tot", "    return total + tot"]
+
+
+def test_a_dropped_dot_after_a_module_is_put_back(monkeypatch, engine):
+    text = "import math\n\n\ndef f(x):\n    y = 2\n    return mathceil(x) + y\n"
+    doc = open_doc(text)
+    _liked_rows(monkeypatch, {})
+    fixed = apply(doc, fix.run_fix(engine, fix.fix_request(doc, 5, 4), CFG, NEVER))
+    assert fixed == text.replace("mathceil", "math.ceil")
+
+
+def test_a_name_with_nothing_spelt_like_it_is_no_respelling(monkeypatch):
+    """Nor is one off the flagged rows, nor one a ``*`` import may bind."""
+    def never(span, rows):
+        raise AssertionError("nothing to choose among")
+
+    doc = open_doc("def f(xs):\n    n = len(xs)\n    return frobnicate(n)\n")
+    assert respell.respell(fix.fix_request(doc, 2, 4), never) is None
+    text = "def f(xs):\n    total = len(xs)\n    n = 2\n    return totl\n"
+    doc = open_doc(text)
+    assert respell.respell(fix.fix_request(doc, 3, 4, [2]), never) is None
+    assert respell.respell(fix.fix_request(doc, 3, 4, [3]), never) is not None
+    doc = open_doc("from os import *\n" + text)
+    assert respell.respell(fix.fix_request(doc, 4, 4), never) is None

@@ -131,8 +131,12 @@ def _differing(bug) -> tuple[int, int, str]:
 def _fake_model(monkeypatch, bugs, right: bool | str, suspect: bool):
     """A fill that writes the true line where the bug is (``right``; a string: that), else
     keeps what was there; a scorer that prefers the true text where the bug is (``suspect``;
-    on the file without the bug, the bug's text there), else agrees with every token."""
+    on the file without the bug, the bug's text there), else agrees with every token. No name
+    is respelt (``actions.respell``): a bug that renames a binding leaves a name unbound."""
+    from lsp_server.actions import fix
     from model import scoring
+
+    monkeypatch.setattr(fix, "respell", lambda req, score: None)
 
     def fill(engine, pieces, budgets, settings, cancel=None):
         bug = next(b for b in bugs if pieces[0] in b.text)
@@ -223,3 +227,16 @@ def test_a_fix_that_removes_the_line_is_recorded_without_crashing(engine, bugs, 
     records = bench_fix.rows(_outcomes(engine, bugs, unchecked))
     assert [r["lines_added"] for r in records] == [-1, -1]
     assert [r["fixed"] for r in records] == [None, None] and all(r["offered"] for r in records)
+
+
+def test_a_typo_misspells_a_variable_the_line_uses():
+    """Its middle letter dropped, second and third swapped, last doubled: never a name the file
+    has, a keyword or a builtin, nor an attribute or a short name."""
+    names = ["total", "totl", "xs"]
+    assert bench_fix.typo_mutants("    return total + xs.count(x)", names) == [
+        ("typo", "    return toal + xs.count(x)"), ("typo", "    return total + xs.count(x)"
+                                                     .replace("total", "ttoal")),
+        ("typo", "    return totall + xs.count(x)")]
+    assert bench_fix.typo_mutants("    y = ab.count", ["ab", "count"]) == []
+    # ``if`` is a keyword, and swapping ``ff`` spells the name itself
+    assert bench_fix.typo_mutants("    return iff", ["iff"]) == [("typo", "    return ifff")]

@@ -1,10 +1,12 @@
 """Names a Python suggestion uses that neither its file nor Python has (``lsp_server.names``)."""
 
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from lsp_server import names
 from lsp_server.actions import inline
 from lsp_server.config import ServerConfig
 from lsp_server.documents import DocumentStore
@@ -137,3 +139,21 @@ def test_no_line_of_this_repository_is_dropped():
             if unknown is not None and unknown(line):
                 dropped.append(f"{path.name}:{row + 1}: {line.strip()}")
     assert checked > 3000 and dropped == []
+
+
+@pytest.mark.parametrize(("lines", "unbound"), [
+    (["def f(xs):", "    result = 0", "    return reslt + len(xs)"], ["reslt"]),
+    (["def f(xs):", "    return xs.totl + g(xs)"], []),  # an attribute; a name found elsewhere
+    (["def f(xs):", "    for reslt in xs:", "        print(reslt)"], []),  # bound here
+    (["def f(xs):", "    return f(key=reslt)"], ["reslt"]),  # a keyword argument's value
+])
+def test_a_name_nothing_binds_is_unbound(lines, unbound):
+    text = "\n".join(lines) + "\ndef g(x):\n    return x\n"
+    found = names.unbound_uses(lines, Counter(names.WORD.findall(text)), text)
+    assert [tok.string for tok in found] == unbound
+
+
+def test_a_star_import_may_bind_any_name():
+    lines = ["def f(xs):", "    return reslt"]
+    text = "from os import *\n" + "\n".join(lines)
+    assert names.unbound_uses(lines, Counter(names.WORD.findall(text)), text) == []

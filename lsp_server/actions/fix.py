@@ -25,6 +25,7 @@ from lsp_server.actions.common import (
     next_line_start,
     statement_span,
 )
+from lsp_server.actions.respell import respell
 from lsp_server.attempts import best_of, schedule
 from lsp_server.config import ServerConfig
 from lsp_server.documents import Document
@@ -189,15 +190,20 @@ def _hole(doc: Document, group: tuple[int, int]) -> tuple[int, int]:
 
 def run_fix(engine, req: FixRequest, cfg: ServerConfig, cancel: Cancel
             ) -> list[types.TextEdit] | None:
-    """The edits of a fix, or None. In code that does not parse, first a slip mended on a broken
-    row (``mend_rows``: a misspelt word, a dropped colon, bracket or comma), taken at once when
-    it leaves no error. Then a one-token repair (``repair_token``): in a function that parses,
-    or on its broken lines, where it must remove an error, and more than the mend did (so
-    neither is tried with ``cfg.syntax_attempts`` 0); in a function that parses without a
-    diagnostic that is all there is. Else the mend, else the flagged lines rewritten
+    """The edits of a fix, or None. In code that parses, first a name nothing binds respelt
+    (``respell``: ``reslt`` -> ``result``). In code that does not parse, first a slip mended on
+    a broken row (``mend_rows``: a misspelt word, a dropped colon, bracket or comma), taken at
+    once when it leaves no error. Then a one-token repair (``repair_token``): in a function
+    that parses, or on its broken lines, where it must remove an error, and more than the mend
+    did (so neither is tried with ``cfg.syntax_attempts`` 0); in a function that parses without
+    a diagnostic that is all there is. Else the mend, else the flagged lines rewritten
     (``rewrite_rows``)."""
     doc = req.doc
     check, start, end = edit_check(doc, line_start(doc, req.first_row), line_end(doc, req.last_row))
+    if not check.base_errors:  # first a name nothing binds, respelt
+        edits = respell(req, lambda span, rows: _rows_logprob(engine, req, span, rows, cancel))
+        if edits or cancel():
+            return edits
     broken = bool(check.base_errors and req.flagged and cfg.syntax_attempts)
     mended = mend_rows(engine, req, cfg, cancel, (check, start, end)) if broken else None
     if mended and not mended[0]:

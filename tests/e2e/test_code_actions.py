@@ -153,3 +153,16 @@ async def test_execute_command_with_bad_arguments_is_an_error(client, uri):
         await client.workspace_execute_command_async(
             types.ExecuteCommandParams(command="infill.fixFunction",
                                        arguments=[{"uri": uri, "position": {"line": -1}}]))
+
+
+async def test_fix_respells_a_name_nothing_binds(client):
+    """No diagnostic: ``reslt`` raises NameError, so the fix finds it and writes ``result``."""
+    uri = "file:///e2e/respell.py"
+    text = ("def total(xs):\n    result = 0\n    for x in xs:\n        result += x\n"
+            "    return reslt\n")
+    open_document(client, uri, text)
+    fix = by_title(await code_actions(client, uri, 4))["Fix this function"]
+    resolved = await client.code_action_resolve_async(fix)
+    assert resolved.edit is not None
+    after = apply_text_edits(text, edits_of(resolved.edit, uri))
+    assert after == text.replace("reslt", "result")

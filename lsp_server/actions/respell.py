@@ -1,0 +1,64 @@
+""""Fix this function" on a Python name that nothing binds: ``return reslt`` beside ``result``.
+
+Such a name raises NameError when its row runs, so in code that parses it is a bug that needs
+no diagnostic to be found (``names.unbound_uses``: a name neither Python nor the function binds,
+which stands nowhere else in the file). It is replaced by one of the ``SPELLINGS`` names the
+file or Python has that are spelt most like it (``difflib``), or split at a dropped dot after a
+module of ``slips.module_names`` (``mathceil`` -> ``math.ceil``): the row the model finds
+likeliest of those. A name with nothing spelt like it is left alone.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections import Counter
+from collections.abc import Callable
+from difflib import get_close_matches
+
+from lsprotocol import types
+
+from lsp_server import names, slips
+from lsp_server.actions.common import line_end, line_start
+from lsp_server.edits import replace_span
+
+SPELLINGS = 3  # the names spelt most like a slip that the model chooses among
+CUTOFF = 0.75  # how alike (difflib's ratio) a name must be spelt to stand for a slip
+_BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_"))
+Score = Callable[[tuple[int, int], list[str]], "list[float] | None"]  # None: cancelled
+
+
+def respell(req, score: Score) -> list[types.TextEdit] | None:
+    """The edit of the first unbound name on ``req``'s flagged rows (else its candidate rows)
+    that has a respelling, the row ``score`` (log-probabilities of rows in place of a char
+    span) likes best; None when there is none, or when cancelled."""
+    doc = req.doc
+    if doc.language != "python":
+        return None
+    texts = (req.around[0], doc.text, req.around[1])
+    words = Counter(names.WORD.findall("\n".join(texts)))
+    rows = set(req.flagged or req.candidates)
+    lines = [doc.line_text(row) for row in range(req.first_row, req.last_row + 1)]
+    for tok in names.unbound_uses(lines, words, *texts):
+        row = req.first_row + tok.start[0]
+        options = respellings(tok.string, words) if row in rows else []
+        if not options:
+            continue
+        text = doc.line_text(row)
+        fixed = [text[: tok.start[1]] + option + text[tok.end[1] :] for option in options]
+        span = (line_start(doc, row), line_end(doc, row))
+        scores = score(span, fixed) if len(fixed) > 1 else [0.0]
+        if scores is None:
+            return None
+        best = max(zip(scores, fixed), key=lambda pair: pair[0])[1]
+        return replace_span(doc, *span, best, by_lines=True)
+    return None
+
+
+def respellings(slip: str, words: Counter) -> list[str]:
+    """The names ``words`` (a file's) or Python's builtins hold that are spelt most like
+    ``slip``, then ``slip`` split at a dropped dot: a module's name the file has, then one of
+    that module's names."""
+    vocabulary = {word for word in words if word != slip} | _BUILTINS
+    dotted = [f"{slip[:at]}.{slip[at:]}" for at in range(1, len(slip))
+              if words[slip[:at]] and slip[at:] in slips.module_names(slip[:at])]
+    return get_close_matches(slip, vocabulary, SPELLINGS, CUTOFF) + dotted
