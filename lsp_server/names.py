@@ -98,17 +98,25 @@ def unknown_names(lines: list[str], start: Position, end: Position,
 
 
 def unbound_uses(lines: list[str], file_words: Counter, *texts: str
-                 ) -> list[tokenize.TokenInfo]:
-    """The names ``lines`` (a function) use that nothing binds, so that they raise NameError:
-    neither Python nor ``lines`` has them, and they stand nowhere else in the file
-    (``file_words``: the words of it and of ``texts``, its cells around it). None in a file with
-    a ``*`` import, which may bind any name."""
+                 ) -> tuple[list[tokenize.TokenInfo], list[tokenize.TokenInfo]]:
+    """(uses, lone bindings) of ``lines`` (a function) in a file whose text is ``texts`` (with
+    its cells around it; ``file_words``: their words). Uses: the names it uses that neither
+    Python nor ``lines`` binds; those standing nowhere else in the file raise NameError (the
+    others, unless ``file_binds`` them). Lone bindings: the names it binds that stand nowhere
+    else, never read (``resultt = []``, then ``result.append``). Neither in a file with a ``*``
+    import, which may bind any name."""
     if any("import" in text and _STAR_IMPORT.search(text) for text in texts):
-        return []
+        return [], []
     found = list(_names(lines))
     bound = _bound(found)
-    return [tok for tok, used in found if used and tok.string not in bound
-            and tok.string not in _KNOWN and file_words[tok.string] == 1]
+    uses = [tok for tok, used in found if used and tok.string not in bound
+            and tok.string not in _KNOWN]
+    return uses, [tok for tok, _ in found if tok.string in bound and file_words[tok.string] == 1]
+
+
+def file_binds(name: str, *texts: str) -> bool:
+    """Whether a file whose text is ``texts`` binds ``name`` anywhere (any scope)."""
+    return any(name in _bound(list(_names(text.split("\n")))) for text in texts if name in text)
 
 
 def unglued(text: str, unknown: list[str]) -> str:

@@ -1269,3 +1269,15 @@ def test_a_name_with_nothing_spelt_like_it_is_no_respelling(monkeypatch):
     assert respell.respell(fix.fix_request(doc, 3, 4, [3]), never) is not None
     doc = open_doc("from os import *\n" + text)
     assert respell.respell(fix.fix_request(doc, 4, 4), never) is None
+
+
+def test_a_misspelt_binding_takes_the_spelling_its_uses_have(monkeypatch, engine):
+    """``result`` is read twice and bound nowhere: the slip is ``resultt``, bound and never
+    read, so that is what changes; a diagnostic on a use finds it too."""
+    text = ("def f(xs):\n    resultt = []\n    for x in xs:\n        result.append(x)\n"
+            "    return result\n")
+    doc = open_doc(text)
+    _liked_rows(monkeypatch, {})
+    for flagged in (None, [3]):
+        fixed = apply(doc, fix.run_fix(engine, fix.fix_request(doc, 3, 8, flagged), CFG, NEVER))
+        assert fixed == text.replace("resultt", "result")

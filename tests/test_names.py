@@ -143,17 +143,28 @@ def test_no_line_of_this_repository_is_dropped():
 
 @pytest.mark.parametrize(("lines", "unbound"), [
     (["def f(xs):", "    result = 0", "    return reslt + len(xs)"], ["reslt"]),
-    (["def f(xs):", "    return xs.totl + g(xs)"], []),  # an attribute; a name found elsewhere
+    (["def f(xs):", "    return xs.totl + g(xs)"], ["g"]),  # an attribute is no use
     (["def f(xs):", "    for reslt in xs:", "        print(reslt)"], []),  # bound here
     (["def f(xs):", "    return f(key=reslt)"], ["reslt"]),  # a keyword argument's value
 ])
 def test_a_name_nothing_binds_is_unbound(lines, unbound):
     text = "\n".join(lines) + "\ndef g(x):\n    return x\n"
-    found = names.unbound_uses(lines, Counter(names.WORD.findall(text)), text)
+    found, _ = names.unbound_uses(lines, Counter(names.WORD.findall(text)), text)
     assert [tok.string for tok in found] == unbound
 
 
 def test_a_star_import_may_bind_any_name():
     lines = ["def f(xs):", "    return reslt"]
     text = "from os import *\n" + "\n".join(lines)
-    assert names.unbound_uses(lines, Counter(names.WORD.findall(text)), text) == []
+    assert names.unbound_uses(lines, Counter(names.WORD.findall(text)), text) == ([], [])
+
+
+def test_a_binding_nothing_reads_is_lone_and_its_uses_unbound():
+    """``resultt`` is bound and never read; ``result`` is read, bound nowhere in the file; ``n``
+    is bound in another function, so it is no slip here."""
+    lines = ["def f(xs):", "    resultt = []", "    result.append(n + xs)", "    return result"]
+    text = "\n".join(lines) + "\ndef g():\n    n = 1\n    return f(n)\n"
+    uses, lone = names.unbound_uses(lines, Counter(names.WORD.findall(text)), text)
+    assert [tok.string for tok in uses] == ["result", "n", "result"]
+    assert [tok.string for tok in lone] == ["resultt"]
+    assert not names.file_binds("result", text) and names.file_binds("n", text)

@@ -2,10 +2,13 @@
 
 Such a name raises NameError when its row runs, so in code that parses it is a bug that needs
 no diagnostic to be found (``names.unbound_uses``: a name neither Python nor the function binds,
-which stands nowhere else in the file). It is replaced by one of the ``SPELLINGS`` names the
-file or Python has that are spelt most like it (``difflib``), or split at a dropped dot after a
-module of ``slips.module_names`` (``mathceil`` -> ``math.ceil``): the row the model finds
-likeliest of those. A name with nothing spelt like it is left alone.
+which stands nowhere else in the file, or which the file binds nowhere). Standing nowhere
+else, it is replaced by one of the ``SPELLINGS`` names the file or Python has that are spelt
+most like it (``difflib``), or split at a dropped dot after a module of
+``slips.module_names`` (``mathceil`` -> ``math.ceil``): the row the model finds likeliest of
+those. Used more than once, the slip is where it was bound: a name the function binds and
+never reads, spelt like it (``resultt = []``), takes its spelling. A name with nothing spelt
+like it is left alone.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import builtins
 from collections import Counter
 from collections.abc import Callable
-from difflib import get_close_matches
+from difflib import SequenceMatcher, get_close_matches
 
 from lsprotocol import types
 
@@ -38,20 +41,37 @@ def respell(req, score: Score) -> list[types.TextEdit] | None:
     words = Counter(names.WORD.findall("\n".join(texts)))
     rows = set(req.flagged or req.candidates)
     lines = [doc.line_text(row) for row in range(req.first_row, req.last_row + 1)]
-    for tok in names.unbound_uses(lines, words, *texts):
+    uses, lone = names.unbound_uses(lines, words, *texts)
+    for tok in uses:
         row = req.first_row + tok.start[0]
-        options = respellings(tok.string, words) if row in rows else []
-        if not options:
+        if words[tok.string] > 1:  # used more than once: its binding is the slip
+            alike, binding = max(((SequenceMatcher(None, tok.string, other.string).ratio(),
+                                   other) for other in lone), key=lambda pair: pair[0],
+                                 default=(0.0, None))
+            if binding is not None and alike >= CUTOFF and {
+                    row, req.first_row + binding.start[0]} & rows and not names.file_binds(
+                    tok.string, *texts):
+                return _replaced(doc, req.first_row, binding, [tok.string], score)
             continue
-        text = doc.line_text(row)
-        fixed = [text[: tok.start[1]] + option + text[tok.end[1] :] for option in options]
-        span = (line_start(doc, row), line_end(doc, row))
-        scores = score(span, fixed) if len(fixed) > 1 else [0.0]
-        if scores is None:
-            return None
-        best = max(zip(scores, fixed), key=lambda pair: pair[0])[1]
-        return replace_span(doc, *span, best, by_lines=True)
+        options = respellings(tok.string, words) if row in rows else []
+        if options:
+            return _replaced(doc, req.first_row, tok, options, score)
     return None
+
+
+def _replaced(doc, first: int, tok, options: list[str], score: Score
+              ) -> list[types.TextEdit] | None:
+    """The edit of the row of ``tok`` (a token of the rows from ``first``) with ``tok`` replaced
+    by whichever of ``options`` ``score`` likes best there; None when cancelled."""
+    row = first + tok.start[0]
+    text = doc.line_text(row)
+    fixed = [text[: tok.start[1]] + option + text[tok.end[1] :] for option in options]
+    span = (line_start(doc, row), line_end(doc, row))
+    scores = score(span, fixed) if len(fixed) > 1 else [0.0]
+    if scores is None:
+        return None
+    return replace_span(doc, *span, max(zip(scores, fixed), key=lambda pair: pair[0])[1],
+                        by_lines=True)
 
 
 def respellings(slip: str, words: Counter) -> list[str]:
