@@ -1281,3 +1281,16 @@ def test_a_misspelt_binding_takes_the_spelling_its_uses_have(monkeypatch, engine
     for flagged in (None, [3]):
         fixed = apply(doc, fix.run_fix(engine, fix.fix_request(doc, 3, 8, flagged), CFG, NEVER))
         assert fixed == text.replace("resultt", "result")
+
+
+def test_a_respelling_is_the_fewest_edits_away():
+    """``oddss`` is one edit from ``odds``, two from ``odd``: only ``odds``. ``cahr`` is one
+    from ``char`` (two letters swapped) and from ``chr``: the model chooses."""
+    from collections import Counter
+
+    assert respell.respellings("oddss", Counter({"odds": 2, "odd": 1, "oddss": 1})) == ["odds"]
+    assert sorted(respell.respellings("cahr", Counter({"char": 2, "cahr": 1}))) == [
+        "char", "chr"]
+    assert [respell.edit_distance(a, b) for a, b in (
+        ("cahr", "char"), ("cahr", "chr"), ("oddss", "odd"), ("", "ab"), ("ab", "ab"))] == [
+        1, 1, 2, 2, 0]

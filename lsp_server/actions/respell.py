@@ -6,9 +6,9 @@ which stands nowhere else in the file, or which the file binds nowhere). Standin
 else, it is replaced by one of the ``SPELLINGS`` names the file or Python has that are spelt
 most like it (``difflib``), or split at a dropped dot after a module of
 ``slips.module_names`` (``mathceil`` -> ``math.ceil``): the row the model finds likeliest of
-those. Used more than once, the slip is where it was bound: a name the function binds and
-never reads, spelt like it (``resultt = []``), takes its spelling. A name with nothing spelt
-like it is left alone.
+those the fewest edits away. Used more than once, the slip is where it was bound: a name the
+function binds and never reads, spelt like it (``resultt = []``), takes its spelling. A name
+with nothing spelt like it is left alone.
 """
 
 from __future__ import annotations
@@ -76,9 +76,25 @@ def _replaced(doc, first: int, tok, options: list[str], score: Score
 
 def respellings(slip: str, words: Counter) -> list[str]:
     """The names ``words`` (a file's) or Python's builtins hold that are spelt most like
-    ``slip``, then ``slip`` split at a dropped dot: a module's name the file has, then one of
-    that module's names."""
+    ``slip`` (of those, the fewest edits from it: a slip is small), then ``slip`` split at a
+    dropped dot: a module's name the file has, then one of that module's names."""
     vocabulary = {word for word in words if word != slip} | _BUILTINS
     dotted = [f"{slip[:at]}.{slip[at:]}" for at in range(1, len(slip))
               if words[slip[:at]] and slip[at:] in slips.module_names(slip[:at])]
-    return get_close_matches(slip, vocabulary, SPELLINGS, CUTOFF) + dotted
+    close = get_close_matches(slip, vocabulary, SPELLINGS, CUTOFF)
+    edits = [edit_distance(slip, name) for name in close]
+    return [name for name, edit in zip(close, edits) if edit == min(edits)] + dotted
+
+
+def edit_distance(a: str, b: str) -> int:
+    """How many letters must be dropped, added, changed or swapped with the next to turn ``a``
+    into ``b`` (optimal string alignment)."""
+    rows = [list(range(len(b) + 1))]
+    for i, x in enumerate(a, 1):
+        row = [i]
+        for j, y in enumerate(b, 1):
+            row.append(min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + (x != y)))
+            if i > 1 and j > 1 and x == b[j - 2] and a[i - 2] == y:
+                row[j] = min(row[j], rows[-2][j - 2] + 1)
+        rows.append(row)
+    return rows[-1][-1]
