@@ -14,6 +14,7 @@ with nothing spelt like it is left alone.
 from __future__ import annotations
 
 import builtins
+import functools
 from collections import Counter
 from collections.abc import Callable
 from difflib import SequenceMatcher, get_close_matches
@@ -42,6 +43,7 @@ def respell(req, score: Score) -> list[types.TextEdit] | None:
     rows = set(req.flagged or req.candidates)
     lines = [doc.line_text(row) for row in range(req.first_row, req.last_row + 1)]
     uses, lone = names.unbound_uses(lines, words, *texts)
+    file_binds = functools.cache(lambda name: names.file_binds(name, *texts))  # once a name
     for tok in uses:
         row = req.first_row + tok.start[0]
         if words[tok.string] > 1:  # used more than once: its binding is the slip
@@ -49,8 +51,7 @@ def respell(req, score: Score) -> list[types.TextEdit] | None:
                                    other) for other in lone), key=lambda pair: pair[0],
                                  default=(0.0, None))
             if binding is not None and alike >= CUTOFF and {
-                    row, req.first_row + binding.start[0]} & rows and not names.file_binds(
-                    tok.string, *texts):
+                    row, req.first_row + binding.start[0]} & rows and not file_binds(tok.string):
                 return _replaced(doc, req.first_row, binding, [tok.string], score)
             continue
         options = respellings(tok.string, words) if row in rows else []
